@@ -1,0 +1,64 @@
+"""Settings from the environment (and an optional `.env` file) via pydantic-settings."""
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./orders.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    api_prefix: str = ""
+    log_level: str = "INFO"
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # None = migrate at start-up only on SQLite (the embedded default); True/False forces it.
+    migrate_on_start: bool | None = None
+    # SQLAlchemy pool per worker process (PostgreSQL); SQLite uses one connection per engine.
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    sqlite_busy_timeout_ms: int = 5000
+    # Comma-separated Standard Webhooks secrets (current first). Validated at start-up.
+    webhook_secret: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # Render (and Heroku) hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("api_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            value = "/" + value
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        return self.is_sqlite if self.migrate_on_start is None else self.migrate_on_start
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,143 @@
+"""One error contract for every layer: RFC 9457 problem+json with a string `detail`,
+a stable snake_case `code` and the `request_id`."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("service.errors")
+
+
+class ApiError(Exception):
+    """A business-rule failure with its HTTP status; raised by plain service functions."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(ApiError):
+    def __init__(self, resource: str, entity_id: int) -> None:
+        super().__init__(404, f"{resource.lower()}_not_found", f"{resource} {entity_id} not found")
+
+
+class Conflict(ApiError):
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(409, code, detail, **extra)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The error body of every 4xx and 5xx response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str
+    errors: list[FieldError] | None = Field(default=None, description="Only on 422.")
+    available: int | None = Field(default=None, description="Only on insufficient_stock.")
+    requested: int | None = Field(default=None, description="Only on insufficient_stock.")
+
+    model_config = {"json_schema_extra": {"additionalProperties": True}}
+
+
+def problem_body(status: int, code: str, detail: str, request_id: str, **extra: Any) -> dict:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = problem_body(status, code, detail, request_id, **extra)
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def request_id_of(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "")
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _clean_errors(errors: list[dict]) -> list[dict]:
+    # Only loc/msg/type: pydantic's `input` and `ctx` could echo secrets or be unserialisable.
+    return [
+        {
+            "loc": [part if isinstance(part, int) else str(part) for part in err.get("loc", ())],
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in errors
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return problem_response(
+            exc.status, exc.code, exc.detail, request_id_of(request), **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return problem_response(
+            422,
+            "validation_error",
+            "Request validation failed",
+            request_id_of(request),
+            errors=_clean_errors(exc.errors()),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        status = exc.status_code
+        code = _HTTP_CODES.get(status, "http_error")
+        if status == 404:
+            detail = "Not found"
+        elif status == 405:
+            detail = f"Method {request.method} not allowed"
+        else:
+            detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+        return problem_response(status, code, detail, request_id_of(request), headers=exc.headers)

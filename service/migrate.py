@@ -1,0 +1,54 @@
+"""Alembic migrations, applied programmatically (start-up on SQLite, or by hand:
+`python -m service.migrate`, equivalent to `alembic upgrade head`)."""
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from service.config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("service.migrate")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+@contextmanager
+def _sqlite_file_lock(database_url: str):
+    """Several workers starting at once on one SQLite file migrate one after another."""
+    if not database_url.startswith("sqlite"):
+        yield
+        return
+    path = database_url.split("///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        yield
+        return
+    lock_path = Path(path).expanduser().resolve().with_suffix(".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    with _sqlite_file_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    upgrade(get_settings().database_url)
+    print("database is at the latest migration")

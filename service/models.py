@@ -1,0 +1,189 @@
+"""SQLModel models in the Base / Create / Update / Public / table pattern.
+
+The table models carry the database rules (unique sku, CHECKs, FK, indexes for every
+filter and sort we offer); the API models carry the request validation. Request models
+forbid unknown fields; update models reject explicit nulls and empty bodies.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.types import (
+    EntityId,
+    IdColumnType,
+    Money,
+    MoneyCents,
+    MoneyOut,
+    Name,
+    Quantity,
+    Sku,
+    Stock,
+    UTCDateTime,
+    utcnow,
+)
+
+_REQUEST_CONFIG = ConfigDict(extra="forbid")
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    CANCELED = "CANCELED"
+
+
+class _PartialUpdate(SQLModel):
+    """Any non-empty subset of the fields; `null` is not a value."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_no_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if not data:
+                raise ValueError("at least one field is required")
+            nulls = [key for key, value in data.items() if value is None]
+            if nulls:
+                raise ValueError(f"fields may not be null: {', '.join(sorted(nulls))}")
+        return data
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+class ProductBase(SQLModel):
+    sku: str
+    name: str
+    price: Decimal
+    stock: int
+
+
+class ProductCreate(SQLModel):
+    model_config = _REQUEST_CONFIG
+
+    sku: Sku
+    name: Name
+    price: Money
+    stock: Stock = 0
+
+
+class ProductUpdate(_PartialUpdate):
+    sku: Sku = None
+    name: Name = None
+    price: Money = None
+    stock: Stock = None
+
+
+class ProductPublic(SQLModel):
+    id: int
+    sku: str
+    name: str
+    price: MoneyOut
+    stock: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(ProductBase, table=True):
+    __tablename__ = "product"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="ck_product_stock_non_negative"),
+        CheckConstraint("price > 0", name="ck_product_price_positive"),
+        UniqueConstraint("sku", name="uq_product_sku"),
+        Index("ix_product_price_id", "price", "id"),
+        Index("ix_product_name_id", "name", "id"),
+        Index("ix_product_created_at_id", "created_at", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=IdColumnType, primary_key=True)
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    price: Decimal = Field(sa_type=MoneyCents, nullable=False)
+    stock: int = Field(sa_type=IdColumnType, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+class OrderBase(SQLModel):
+    product_id: int
+    quantity: int
+
+
+class OrderCreate(SQLModel):
+    model_config = _REQUEST_CONFIG
+
+    product_id: EntityId
+    quantity: Quantity
+
+
+class OrderUpdate(_PartialUpdate):
+    status: OrderStatus = None
+    quantity: Quantity = None
+
+
+class OrderPublic(SQLModel):
+    id: int
+    product_id: int
+    quantity: int
+    status: OrderStatus
+    unit_price: MoneyOut
+    total: MoneyOut
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+    payment_id: str | None
+
+
+class Order(OrderBase, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("quantity BETWEEN 1 AND 1000", name="ck_orders_quantity_range"),
+        CheckConstraint(
+            "status IN ('PENDING', 'PAID', 'SHIPPED', 'CANCELED')", name="ck_orders_status"
+        ),
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_product_id_id", "product_id", "id"),
+        Index("ix_orders_created_at_id", "created_at", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=IdColumnType, primary_key=True)
+    product_id: int = Field(
+        sa_column=Column(
+            IdColumnType,
+            ForeignKey("product.id", ondelete="RESTRICT", name="fk_orders_product_id"),
+            nullable=False,
+        )
+    )
+    quantity: int = Field(nullable=False)
+    status: str = Field(default=OrderStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    unit_price: Decimal = Field(sa_type=MoneyCents, nullable=False)
+    total: Decimal = Field(sa_type=MoneyCents, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    payment_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+
+
+# --- shared --------------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `{"items": [...], "total": N, "limit": L, "offset": O}`."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,217 @@
+"""Order rules: placing (stock taken atomically), status transitions, quantity changes,
+cancel and delete. Plain functions taking a session; they own their transaction.
+
+Stock is never read-checked-written: placing an order is one conditional
+`UPDATE product SET stock = stock - :q WHERE id = :id AND stock >= :q`, in the same
+transaction as the order insert. Changes to an existing order first lock the order row
+(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite write transactions are BEGIN IMMEDIATE and
+so already exclusive), so racing cancels return the stock exactly once.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session
+
+from service.errors import Conflict, NotFound
+from service.models import Order, OrderCreate, OrderStatus, OrderUpdate, Product
+from service.types import utcnow
+
+products = Product.__table__
+orders = Order.__table__
+
+ORDER_SORTS = ("id", "-id", "created_at", "-created_at")
+
+# Allowed status changes through PUT/PATCH/cancel. PAID is reached only by the webhook.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.CANCELED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELED}),
+    OrderStatus.SHIPPED: frozenset(),
+    OrderStatus.CANCELED: frozenset(),
+}
+
+Row = Mapping[str, Any]
+
+
+def invalid_transition(current: str, target: str) -> Conflict:
+    return Conflict("invalid_transition", f"Cannot change order status from {current} to {target}")
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise unless `current -> target` is allowed (the same status again is allowed)."""
+    if current != target and OrderStatus(target) not in TRANSITIONS[OrderStatus(current)]:
+        raise invalid_transition(current, target)
+
+
+def take_stock(session: Session, product_id: int, quantity: int) -> Row:
+    """Decrement stock in one conditional statement; return the product's price.
+
+    Raises 404 for an unknown product and 409 insufficient_stock (with `available` and
+    `requested`) when the stock is short. Does not commit.
+    """
+    row = session.execute(
+        update(products)
+        .where(products.c.id == product_id, products.c.stock >= quantity)
+        .values(stock=products.c.stock - quantity, updated_at=utcnow())
+        .returning(products.c.price)
+    ).first()
+    if row is not None:
+        return row._mapping
+    available = session.execute(
+        select(products.c.stock).where(products.c.id == product_id)
+    ).scalar_one_or_none()
+    session.rollback()
+    if available is None:
+        raise NotFound("Product", product_id)
+    raise Conflict(
+        "insufficient_stock", "Insufficient stock", available=available, requested=quantity
+    )
+
+
+def return_stock(session: Session, product_id: int, quantity: int) -> None:
+    session.execute(
+        update(products)
+        .where(products.c.id == product_id)
+        .values(stock=products.c.stock + quantity, updated_at=utcnow())
+    )
+
+
+def place_order(session: Session, data: OrderCreate) -> Row:
+    price = take_stock(session, data.product_id, data.quantity)["price"]
+    now = utcnow()
+    row = (
+        session.execute(
+            insert(orders)
+            .values(
+                product_id=data.product_id,
+                quantity=data.quantity,
+                status=OrderStatus.PENDING.value,
+                unit_price=price,
+                total=price * data.quantity,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(orders)
+        )
+        .mappings()
+        .one()
+    )
+    session.commit()
+    return row
+
+
+def get_order(session: Session, order_id: int, *, for_update: bool = False) -> Row:
+    query = select(orders).where(orders.c.id == order_id)
+    if for_update:
+        query = query.with_for_update()  # no-op on SQLite (its write txn is exclusive)
+    row = session.execute(query).mappings().first()
+    if row is None:
+        raise NotFound("Order", order_id)
+    return row
+
+
+def list_orders(
+    session: Session,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    status: OrderStatus | None = None,
+    product_id: int | None = None,
+    sort: str = "id",
+) -> tuple[list[Row], int]:
+    conditions = []
+    if status is not None:
+        conditions.append(orders.c.status == status.value)
+    if product_id is not None:
+        conditions.append(orders.c.product_id == product_id)
+    column = orders.c[sort.lstrip("-")]
+    order_by = [column.desc() if sort.startswith("-") else column]
+    if column is not orders.c.id:
+        order_by.append(orders.c.id.desc() if sort.startswith("-") else orders.c.id)
+    total = session.execute(
+        select(func.count()).select_from(orders).where(*conditions)
+    ).scalar_one()
+    items = (
+        session.execute(
+            select(orders).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
+        )
+        .mappings()
+        .all()
+    )
+    return list(items), total
+
+
+def update_order(session: Session, order_id: int, data: OrderUpdate) -> Row:
+    """Apply `{quantity, status}` (either or both) atomically; quantity first."""
+    fields = data.model_dump(exclude_unset=True)
+    order = get_order(session, order_id, for_update=True)
+    status = order["status"]
+    quantity = order["quantity"]
+    target = fields.get("status", status)
+    check_transition(status, target)
+    values: dict[str, Any] = {}
+
+    new_quantity = fields.get("quantity", quantity)
+    if new_quantity != quantity:
+        if status != OrderStatus.PENDING:
+            session.rollback()
+            raise Conflict(
+                "order_not_pending",
+                "Quantity can only change while the order is PENDING; "
+                f"order {order_id} is {status}",
+            )
+        delta = new_quantity - quantity
+        if delta > 0:
+            take_stock(session, order["product_id"], delta)
+        else:
+            return_stock(session, order["product_id"], -delta)
+        values |= {"quantity": new_quantity, "total": order["unit_price"] * new_quantity}
+
+    if target != status:
+        if target == OrderStatus.CANCELED:
+            return_stock(session, order["product_id"], new_quantity)
+        values["status"] = target
+
+    if not values:
+        session.rollback()
+        return order
+    row = (
+        session.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.status == status)
+            .values(**values, updated_at=utcnow())
+            .returning(orders)
+        )
+        .mappings()
+        .one()
+    )
+    session.commit()
+    return row
+
+
+def cancel_order(session: Session, order_id: int) -> Row:
+    return update_order(session, order_id, OrderUpdate(status=OrderStatus.CANCELED))
+
+
+def delete_order(session: Session, order_id: int) -> None:
+    """Only an order that was never paid: PENDING (its stock comes back) or CANCELED."""
+    row = session.execute(
+        delete(orders)
+        .where(
+            orders.c.id == order_id,
+            orders.c.status.in_([OrderStatus.PENDING.value, OrderStatus.CANCELED.value]),
+        )
+        .returning(orders.c.status, orders.c.product_id, orders.c.quantity)
+    ).first()
+    if row is None:
+        current = get_order(session, order_id)  # 404 if it does not exist
+        session.rollback()
+        raise Conflict(
+            "order_not_deletable",
+            f"Order {order_id} is {current['status']}; only PENDING or CANCELED orders can be "
+            "deleted (cancel it instead)",
+        )
+    if row.status == OrderStatus.PENDING:
+        return_stock(session, row.product_id, row.quantity)
+    session.commit()

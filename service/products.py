@@ -1,0 +1,131 @@
+"""Product rules: plain functions taking a session, no HTTP.
+
+Statements go through SQLAlchemy Core on the SQLModel tables (no ORM unit of work on
+the hot paths); rows come back as mappings that the Public models validate.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from service.errors import Conflict, NotFound
+from service.models import Order, Product, ProductCreate, ProductUpdate
+from service.types import utcnow
+
+products = Product.__table__
+orders = Order.__table__
+
+PRODUCT_SORTS = ("id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at")
+
+Row = Mapping[str, Any]
+
+
+def _duplicate_sku(exc: IntegrityError, sku: str) -> Conflict | None:
+    message = str(exc.orig).lower()
+    if "sku" in message or "unique" in message:
+        return Conflict("duplicate_sku", f"Product with sku '{sku}' already exists")
+    return None
+
+
+def create_product(session: Session, data: ProductCreate) -> Row:
+    now = utcnow()
+    values = data.model_dump() | {"created_at": now, "updated_at": now}
+    try:
+        row = (
+            session.execute(insert(products).values(**values).returning(products)).mappings().one()
+        )
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _duplicate_sku(exc, data.sku) or exc from exc
+    return row
+
+
+def get_product(session: Session, product_id: int) -> Row:
+    row = session.execute(select(products).where(products.c.id == product_id)).mappings().first()
+    if row is None:
+        raise NotFound("Product", product_id)
+    return row
+
+
+def list_products(
+    session: Session,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    sku: str | None = None,
+    q: str | None = None,
+    in_stock: bool | None = None,
+    sort: str = "id",
+) -> tuple[list[Row], int]:
+    conditions = []
+    if sku is not None:
+        conditions.append(products.c.sku == sku)
+    if q:
+        conditions.append(products.c.name.icontains(q, autoescape=True))
+    if in_stock is True:
+        conditions.append(products.c.stock > 0)
+    elif in_stock is False:
+        conditions.append(products.c.stock == 0)
+    column = products.c[sort.lstrip("-")]
+    # `id` breaks ties so pages are stable; (column, id) indexes serve both directions.
+    order_by = (
+        (column.desc(), products.c.id.desc()) if sort.startswith("-") else (column, products.c.id)
+    )
+    if column is products.c.id:
+        order_by = order_by[:1]
+    total = session.execute(
+        select(func.count()).select_from(products).where(*conditions)
+    ).scalar_one()
+    items = (
+        session.execute(
+            select(products).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
+        )
+        .mappings()
+        .all()
+    )
+    return list(items), total
+
+
+def update_product(session: Session, product_id: int, data: ProductUpdate) -> Row:
+    values = data.model_dump(exclude_unset=True) | {"updated_at": utcnow()}
+    try:
+        row = (
+            session.execute(
+                update(products)
+                .where(products.c.id == product_id)
+                .values(**values)
+                .returning(products)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("Product", product_id)
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _duplicate_sku(exc, values.get("sku", "")) or exc from exc
+    return row
+
+
+def delete_product(session: Session, product_id: int) -> None:
+    """Refused while any order references the product (the FK backs this up)."""
+    has_orders = exists().where(orders.c.product_id == product_id)
+    try:
+        result = session.execute(delete(products).where(products.c.id == product_id, ~has_orders))
+        deleted = result.rowcount
+        session.commit()
+    except IntegrityError:  # an order was inserted concurrently (PostgreSQL FK check)
+        session.rollback()
+        deleted = 0
+    if deleted:
+        return
+    get_product(session, product_id)  # 404 if it does not exist
+    raise Conflict(
+        "product_has_orders",
+        f"Product {product_id} has orders and cannot be deleted; set its stock to 0 instead",
+    )

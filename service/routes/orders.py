@@ -1,0 +1,164 @@
+"""Order routes: thin HTTP adapters over `service.orders`."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from service import orders as rules
+from service.db import SessionDep, WriteSessionDep
+from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
+from service.openapi import problems
+from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
+from service.routes.params import Limit, Offset, OrderId
+from service.types import MAX_INT64
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+OrderSort = Literal["id", "-id", "created_at", "-created_at"]
+_OK_EXAMPLE = {"content": {"application/json": {"example": ORDER_EXAMPLE}}}
+_NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderPublic,
+    summary="Place an order",
+    responses={
+        201: {**_OK_EXAMPLE, "description": "Created (PENDING); `Location` names the order"},
+        **problems(
+            {
+                404: ["product_not_found"],
+                409: ["insufficient_stock"],
+                422: ["validation_error"],
+            }
+        ),
+    },
+)
+async def create_order(
+    body: Annotated[OrderCreate, Body(openapi_examples=ORDER_CREATE_EXAMPLES)],
+    session: WriteSessionDep,
+    request: Request,
+    response: Response,
+) -> Any:
+    """Place an order: the product's stock is decremented in the same transaction, with
+    one conditional UPDATE, so it is never oversold. Not enough stock is
+    `409 insufficient_stock` with `available` and `requested`."""
+    order = rules.place_order(session, body)
+    response.headers["Location"] = request.url_for("get_order", order_id=order["id"]).path
+    return order
+
+
+@router.get(
+    "",
+    response_model=Page[OrderPublic],
+    summary="List orders",
+    responses=problems({422: ["validation_error"]}),
+)
+async def list_orders(
+    session: SessionDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    status: Annotated[OrderStatus | None, Query(description="Only this status")] = None,
+    product_id: Annotated[
+        int | None, Query(ge=-MAX_INT64, le=MAX_INT64, description="Only this product")
+    ] = None,
+    sort: Annotated[OrderSort, Query(description="Sort key; `-` for descending")] = "id",
+) -> Any:
+    items, total = rules.list_orders(
+        session, limit=limit, offset=offset, status=status, product_id=product_id, sort=sort
+    )
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/{order_id}",
+    response_model=OrderPublic,
+    summary="Get an order",
+    responses={200: _OK_EXAMPLE, **problems(_NOT_FOUND)},
+)
+async def get_order(order_id: OrderId, session: SessionDep) -> Any:
+    """Everything needed to track an order: status, amounts, payment, timestamps."""
+    return rules.get_order(session, order_id)
+
+
+_UPDATE_RESPONSES = {
+    200: _OK_EXAMPLE,
+    **problems(
+        {
+            404: ["order_not_found"],
+            409: ["invalid_transition", "insufficient_stock", "order_not_pending"],
+            422: ["validation_error"],
+        }
+    ),
+}
+_UPDATE_DOC = (
+    "Body: any of `status`, `quantity`. `quantity` changes only while PENDING (stock is "
+    "adjusted atomically; 409 if short). Status changes: PENDING->CANCELED, "
+    "PAID->SHIPPED, PAID->CANCELED; PAID is reached only through the payment webhook; "
+    "the same status again is a no-op; anything else is `409 invalid_transition`. "
+    "PUT and PATCH behave the same."
+)
+
+
+@router.put(
+    "/{order_id}",
+    response_model=OrderPublic,
+    summary="Update an order (partial)",
+    description=_UPDATE_DOC,
+    responses=_UPDATE_RESPONSES,
+)
+async def put_order(
+    order_id: OrderId,
+    body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
+    session: WriteSessionDep,
+) -> Any:
+    return rules.update_order(session, order_id, body)
+
+
+@router.patch(
+    "/{order_id}",
+    response_model=OrderPublic,
+    summary="Update an order (partial)",
+    description=_UPDATE_DOC,
+    responses=_UPDATE_RESPONSES,
+)
+async def patch_order(
+    order_id: OrderId,
+    body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
+    session: WriteSessionDep,
+) -> Any:
+    return rules.update_order(session, order_id, body)
+
+
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderPublic,
+    summary="Cancel an order",
+    responses={
+        200: _OK_EXAMPLE,
+        **problems(
+            {404: ["order_not_found"], 409: ["invalid_transition"], 422: ["validation_error"]}
+        ),
+    },
+)
+async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
+    """Same as `PUT {"status": "CANCELED"}`: the quantity goes back to stock exactly once,
+    however many cancels race; canceling a CANCELED order is a 200 no-op."""
+    return rules.cancel_order(session, order_id)
+
+
+@router.delete(
+    "/{order_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an order",
+    responses=problems(
+        {404: ["order_not_found"], 409: ["order_not_deletable"], 422: ["validation_error"]}
+    ),
+)
+async def delete_order(order_id: OrderId, session: WriteSessionDep) -> Response:
+    """Only an order never paid: PENDING (its stock comes back) or CANCELED. Paid orders
+    are kept for the record: cancel them instead (`409 order_not_deletable`)."""
+    rules.delete_order(session, order_id)
+    return Response(status_code=204)

@@ -1,0 +1,139 @@
+"""Product routes: thin HTTP adapters over `service.products`."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from service import products as rules
+from service.db import SessionDep, WriteSessionDep
+from service.models import Page, ProductCreate, ProductPublic, ProductUpdate
+from service.openapi import problems
+from service.routes.examples import (
+    PRODUCT_CREATE_EXAMPLES,
+    PRODUCT_EXAMPLE,
+    PRODUCT_UPDATE_EXAMPLES,
+)
+from service.routes.params import Limit, Offset, ProductId, SafeText
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+ProductSort = Literal["id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at"]
+_OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProductPublic,
+    summary="Create a product",
+    responses={
+        201: {**_OK_EXAMPLE, "description": "Created; `Location` names the new product"},
+        **problems({409: ["duplicate_sku"], 422: ["validation_error"]}),
+    },
+)
+async def create_product(
+    body: Annotated[ProductCreate, Body(openapi_examples=PRODUCT_CREATE_EXAMPLES)],
+    session: WriteSessionDep,
+    request: Request,
+    response: Response,
+) -> Any:
+    """Create a product. The `sku` is unique: a taken one is `409 duplicate_sku`."""
+    product = rules.create_product(session, body)
+    response.headers["Location"] = request.url_for("get_product", product_id=product["id"]).path
+    return product
+
+
+@router.get(
+    "",
+    response_model=Page[ProductPublic],
+    summary="List products",
+    responses=problems({422: ["validation_error"]}),
+)
+async def list_products(
+    session: SessionDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    sku: Annotated[
+        str | None, Query(max_length=64, pattern=SafeText, description="Exact SKU")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, pattern=SafeText, description="Name contains (case-insensitive)"),
+    ] = None,
+    in_stock: Annotated[bool | None, Query(description="true: stock > 0; false: stock = 0")] = None,
+    sort: Annotated[ProductSort, Query(description="Sort key; `-` for descending")] = "id",
+) -> Any:
+    """A page of products, filtered and sorted; ties are broken by id so pages are stable."""
+    items, total = rules.list_products(
+        session, limit=limit, offset=offset, sku=sku, q=q, in_stock=in_stock, sort=sort
+    )
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/{product_id}",
+    response_model=ProductPublic,
+    summary="Get a product",
+    responses={
+        200: _OK_EXAMPLE,
+        **problems({404: ["product_not_found"], 422: ["validation_error"]}),
+    },
+)
+async def get_product(product_id: ProductId, session: SessionDep) -> Any:
+    return rules.get_product(session, product_id)
+
+
+_UPDATE_RESPONSES = {
+    200: _OK_EXAMPLE,
+    **problems({404: ["product_not_found"], 409: ["duplicate_sku"], 422: ["validation_error"]}),
+}
+_UPDATE_DOC = (
+    "Partial update: any non-empty subset of `sku`, `name`, `price`, `stock`. "
+    "`id`, timestamps, unknown fields, `null` values or an empty body are 422. "
+    "PUT and PATCH behave the same."
+)
+
+
+@router.put(
+    "/{product_id}",
+    response_model=ProductPublic,
+    summary="Update a product (partial)",
+    description=_UPDATE_DOC,
+    responses=_UPDATE_RESPONSES,
+)
+async def put_product(
+    product_id: ProductId,
+    body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
+    session: WriteSessionDep,
+) -> Any:
+    return rules.update_product(session, product_id, body)
+
+
+@router.patch(
+    "/{product_id}",
+    response_model=ProductPublic,
+    summary="Update a product (partial)",
+    description=_UPDATE_DOC,
+    responses=_UPDATE_RESPONSES,
+)
+async def patch_product(
+    product_id: ProductId,
+    body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
+    session: WriteSessionDep,
+) -> Any:
+    return rules.update_product(session, product_id, body)
+
+
+@router.delete(
+    "/{product_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a product",
+    responses=problems(
+        {404: ["product_not_found"], 409: ["product_has_orders"], 422: ["validation_error"]}
+    ),
+)
+async def delete_product(product_id: ProductId, session: WriteSessionDep) -> Response:
+    """Only a product no order references; otherwise `409 product_has_orders`."""
+    rules.delete_product(session, product_id)
+    return Response(status_code=204)
