@@ -1,12 +1,18 @@
 """Settings from the environment (and an optional `.env` file) via pydantic-settings."""
 
+import logging
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.webhooks import WebhookSecretError, parse_secrets
+
 DEFAULT_DATABASE_URL = "sqlite:///./orders.db"
+# Development only (documented in the README); production refuses to start without a secret.
+DEV_WEBHOOK_SECRET = "whsec_b3JkZXJzLWludmVudG9yeS1kZXZlbG9wbWVudC1zZWNyZXQ="
+log = logging.getLogger("service.config")
 
 
 class Settings(BaseSettings):
@@ -25,6 +31,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 5000
     # Comma-separated Standard Webhooks secrets (current first). Validated at start-up.
     webhook_secret: str | None = None
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    webhook_retention_days: int = Field(default=7, ge=7)
 
     @field_validator("database_url")
     @classmethod
@@ -57,6 +65,26 @@ class Settings(BaseSettings):
     @property
     def should_migrate_on_start(self) -> bool:
         return self.is_sqlite if self.migrate_on_start is None else self.migrate_on_start
+
+
+class ConfigurationError(Exception):
+    """A setting that stops the service at start-up, with a message safe to print."""
+
+
+def webhook_secrets(settings: Settings) -> list[bytes]:
+    """The webhook keys, current first. Never logs or echoes a secret."""
+    if not settings.webhook_secret:
+        if settings.environment == "production":
+            raise ConfigurationError("WEBHOOK_SECRET is required when ENVIRONMENT=production")
+        log.warning(
+            "WEBHOOK_SECRET is not set: using the documented development secret "
+            "(never use it in production)"
+        )
+        return parse_secrets(DEV_WEBHOOK_SECRET)
+    try:
+        return parse_secrets(settings.webhook_secret)
+    except WebhookSecretError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 a stable snake_case `code` and the `request_id`."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -134,10 +135,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         code = _HTTP_CODES.get(status, "http_error")
+        headers = exc.headers
         if status == 404:
             detail = "Not found"
         elif status == 405:
             detail = f"Method {request.method} not allowed"
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
         else:
             detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
-        return problem_response(status, code, detail, request_id_of(request), headers=exc.headers)
+        return problem_response(status, code, detail, request_id_of(request), headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path accepts (Starlette's own Allow names only the first route)."""
+    path = request.url.path
+    methods = {
+        method.upper()
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)), path)
+        for method in item
+    }
+    return sorted(methods)

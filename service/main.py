@@ -7,12 +7,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from service import migrate
-from service.config import Settings, get_settings
+from service.config import ConfigurationError, Settings, get_settings, webhook_secrets
 from service.db import create_database
 from service.errors import install_error_handlers
 from service.middleware import RequestContextMiddleware
 from service.openapi import DESCRIPTION, TAGS, finalize_openapi
-from service.routes import ops, orders, products
+from service.routes import ops, orders, products, webhooks
 
 __version__ = "1.0.0"
 log = logging.getLogger("service")
@@ -31,6 +31,11 @@ def _configure_logging(settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> "FastAPIOffline":
     settings = settings or get_settings()
     _configure_logging(settings)
+    try:
+        secrets = webhook_secrets(settings)
+    except ConfigurationError as exc:
+        log.critical("configuration error: %s", exc)
+        raise SystemExit(f"configuration error: {exc}") from None
 
     @asynccontextmanager
     async def lifespan(app):
@@ -54,10 +59,10 @@ def create_app(settings: Settings | None = None) -> "FastAPIOffline":
         swagger_ui_parameters={"displayRequestDuration": True, "tryItOutEnabled": False},
     )
     app.state.settings = settings
+    app.state.webhook_secrets = secrets
     install_error_handlers(app)
-    for router in (products.router, orders.router):
+    for router in (products.router, orders.router, webhooks.router, ops.router):
         app.include_router(router, prefix=settings.api_prefix)
-    app.include_router(ops.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.types import (
@@ -187,3 +187,33 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+# --- payments and idempotency ----------------------------------------------------------------
+
+
+class ProcessedWebhook(SQLModel, table=True):
+    """Each `webhook-id` processed once; inserted in the same transaction as its effect."""
+
+    __tablename__ = "processed_webhook"
+    __table_args__ = (Index("ix_processed_webhook_received_at", "received_at"),)
+
+    webhook_id: str = Field(sa_column=Column(String(255), primary_key=True))
+    event_type: str = Field(sa_column=Column(String(100), nullable=False))
+    order_id: int | None = Field(default=None, sa_type=IdColumnType, nullable=True)
+    outcome: str = Field(sa_column=Column(String(32), nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to an `Idempotency-Key` on POST /orders, replayed for 24 h."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
+
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))  # in_flight | done
+    response_status: int | None = Field(default=None, nullable=True)
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

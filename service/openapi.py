@@ -88,6 +88,33 @@ PROBLEM_EXAMPLES: dict[str, dict] = {
         "order_not_deletable",
         "Order 42 is PAID; only PENDING or CANCELED orders can be deleted (cancel it instead)",
     ),
+    "invalid_idempotency_key": _problem(
+        400,
+        "Bad Request",
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ - "
+        "(optionally as a quoted string)",
+    ),
+    "idempotency_key_reused": _problem(
+        422,
+        "Unprocessable Content",
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request body",
+    ),
+    "idempotency_key_in_flight": _problem(
+        409,
+        "Conflict",
+        "idempotency_key_in_flight",
+        "A request with this Idempotency-Key is still being processed; retry later",
+    ),
+    "amount_mismatch": _problem(
+        409,
+        "Conflict",
+        "amount_mismatch",
+        "Payment amount 10.00 does not match order total 19.98",
+        expected=19.98,
+        received=10.0,
+    ),
     "not_ready": _problem(503, "Service Unavailable", "not_ready", "Database unavailable"),
     "internal_error": _problem(
         500, "Internal Server Error", "internal_error", "Internal server error"

@@ -77,7 +77,7 @@ def return_stock(session: Session, product_id: int, quantity: int) -> None:
     )
 
 
-def place_order(session: Session, data: OrderCreate) -> Row:
+def place_order(session: Session, data: OrderCreate, *, commit: bool = True) -> Row:
     price = take_stock(session, data.product_id, data.quantity)["price"]
     now = utcnow()
     row = (
@@ -97,7 +97,8 @@ def place_order(session: Session, data: OrderCreate) -> Row:
         .mappings()
         .one()
     )
-    session.commit()
+    if commit:
+        session.commit()
     return row
 
 

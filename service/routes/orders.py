@@ -2,10 +2,13 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from service import idempotency
 from service import orders as rules
 from service.db import SessionDep, WriteSessionDep
+from service.errors import PROBLEM_JSON, request_id_of
 from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
 from service.openapi import problems
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
@@ -29,8 +32,9 @@ _NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
         **problems(
             {
                 404: ["product_not_found"],
-                409: ["insufficient_stock"],
-                422: ["validation_error"],
+                400: ["invalid_idempotency_key"],
+                409: ["insufficient_stock", "idempotency_key_in_flight"],
+                422: ["validation_error", "idempotency_key_reused"],
             }
         ),
     },
@@ -40,13 +44,34 @@ async def create_order(
     session: WriteSessionDep,
     request: Request,
     response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Optional. Same key + same body within 24 h replays the first "
+            "response (`Idempotent-Replayed: true`); other body 422; still running 409.",
+            max_length=257,
+        ),
+    ] = None,
 ) -> Any:
     """Place an order: the product's stock is decremented in the same transaction, with
     one conditional UPDATE, so it is never oversold. Not enough stock is
     `409 insufficient_stock` with `available` and `requested`."""
+    if idempotency_key is not None:
+        key = idempotency.parse_key(idempotency_key)
+        stored = idempotency.place_order_once(session, key, body, request_id_of(request))
+        headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
+        if stored.status == 201:
+            headers["Location"] = location(request, stored.body["id"])
+            return JSONResponse(stored.body, 201, headers=headers)
+        return JSONResponse(stored.body, stored.status, headers=headers, media_type=PROBLEM_JSON)
     order = rules.place_order(session, body)
-    response.headers["Location"] = request.url_for("get_order", order_id=order["id"]).path
+    response.headers["Location"] = location(request, order["id"])
     return order
+
+
+def location(request: Request, order_id: int) -> str:
+    return request.url_for("get_order", order_id=order_id).path
 
 
 @router.get(

@@ -1,0 +1,142 @@
+"""Start the real service as a uvicorn subprocess on a free port (the `local` target)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from service.webhooks import generate_secret
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalServer:
+    base_url: str
+    database_url: str
+    webhook_secret: str
+    log_path: Path
+    process: subprocess.Popen
+    env: dict[str, str] = field(repr=False, default_factory=dict)
+    api_key: str | None = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def migrate(database_url: str, env: dict[str, str] | None = None) -> None:
+    """Apply the migrations the documented way (`python -m service.migrate`)."""
+    run_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
+    subprocess.run(
+        [sys.executable, "-m", "service.migrate"],
+        cwd=ROOT,
+        env=run_env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def wait_ready(base_url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"service exited with code {process.returncode} during start-up")
+        try:
+            if requests.get(f"{base_url}/ready", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{base_url}/ready did not answer 200 within {timeout:.0f} s")
+
+
+@contextmanager
+def local_server(
+    database_url: str,
+    log_path: Path,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    webhook_secret: str | None = None,
+    startup_timeout: float = 60,
+) -> Iterator[LocalServer]:
+    """Run `uvicorn service.main:app` against `database_url` until the block ends.
+
+    Migrations are applied first, as a deployment would. The process log (stdout and
+    stderr) is kept at `log_path` as an artifact.
+    """
+    secret = webhook_secret or generate_secret()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WEBHOOK_SECRET": secret,
+        "ENVIRONMENT": "test",
+        "MIGRATE_ON_START": "false",
+        "LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
+    if "API_PREFIX" not in (extra_env or {}):
+        env.pop("API_PREFIX", None)
+    migrate(database_url, env)
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "ab")  # noqa: SIM115 (closed below)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "service.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base_url = f"http://127.0.0.1:{port}{env.get('API_PREFIX', '')}"
+    server = LocalServer(base_url, database_url, secret, log_path, process, env)
+    try:
+        wait_ready(base_url, startup_timeout, process)
+        yield server
+    except Exception as exc:
+        raise RuntimeError(f"{exc}\n--- service log ---\n{server.log_tail()}") from exc
+    finally:
+        stop(process)
+        log_file.close()
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM (graceful: in-flight requests finish), then SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=5)
