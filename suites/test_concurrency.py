@@ -3,69 +3,11 @@
 Each request uses its own connection and all are released together by a barrier.
 """
 
-import threading
-from pathlib import Path
 from collections import Counter
 
 import pytest
-import requests
 
-from suites.support.client import Api
-from suites.support.databases import throwaway_database
-from suites.support.server import local_server
-
-REPORTS = Path(__file__).resolve().parent.parent / "reports" / "pytest"
-
-
-def race(count: int, send) -> list[requests.Response]:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = send(i)
-        except requests.RequestException as exc:  # recorded, then asserted on
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
-def fresh_client(target) -> Api:
-    return Api(target.base_url, webhook_secret=target.webhook_secret, api_key=target.api_key)
-
-
-@pytest.fixture(scope="module")
-def two_worker_postgres(scratch_dir):
-    """The service with 2 uvicorn worker processes sharing one PostgreSQL database."""
-    with (
-        throwaway_database("postgres", scratch_dir) as database_url,
-        local_server(database_url, REPORTS / "service-postgres-2-workers.log", workers=2) as server,
-    ):
-        yield server
-
-
-@pytest.fixture(params=["target", "postgres-2-workers"])
-def racer(request, target):
-    """Where the race runs: the selected target, and (in the local PostgreSQL run) the
-    same races against two worker processes."""
-    if request.param == "target":
-        return target
-    if target.backend != "postgres":
-        pytest.skip("2-worker races run once, in the local PostgreSQL group")
-    return request.getfixturevalue("two_worker_postgres")
-
-
-@pytest.fixture
-def racer_api(racer):
-    client = fresh_client(racer)
-    yield client
-    client.close()
+from suites.support.racing import fresh_client, race
 
 
 @pytest.mark.heavy
@@ -103,9 +45,11 @@ def test_racing_cancel_and_delete_return_stock_once(racer_api, racer):
     clients = [fresh_client(racer) for _ in range(10)]
     responses = race(
         10,
-        lambda i: clients[i].post(f"/orders/{order['id']}/cancel")
-        if i % 2
-        else clients[i].delete(f"/orders/{order['id']}"),
+        lambda i: (
+            clients[i].post(f"/orders/{order['id']}/cancel")
+            if i % 2
+            else clients[i].delete(f"/orders/{order['id']}")
+        ),
     )
     statuses = Counter(getattr(r, "status_code", type(r).__name__) for r in responses)
     assert set(statuses) <= {200, 204, 404}, statuses

@@ -8,7 +8,9 @@ from suites.support.client import unique_sku
 
 def test_product_crud_story(api):
     sku = unique_sku("MUG")
-    created = api.post("/products", json={"sku": sku, "name": "  Blue mug ", "price": 9.99, "stock": 5})
+    created = api.post(
+        "/products", json={"sku": sku, "name": "  Blue mug ", "price": 9.99, "stock": 5}
+    )
     assert created.status_code == 201
     product = created.json()
     assert_product_shape(product)
@@ -30,20 +32,30 @@ def test_product_crud_story(api):
 
     patched = api.patch(f"/products/{product['id']}", json={"name": "Mug", "stock": 7})
     assert patched.status_code == 200
-    assert (patched.json()["name"], patched.json()["stock"], patched.json()["price"]) == ("Mug", 7, 12.5)
+    assert (patched.json()["name"], patched.json()["stock"], patched.json()["price"]) == (
+        "Mug",
+        7,
+        12.5,
+    )
 
     deleted = api.delete(f"/products/{product['id']}")
     assert deleted.status_code == 204 and deleted.content == b""
     assert_problem(
-        api.get(f"/products/{product['id']}"), 404, "product_not_found",
+        api.get(f"/products/{product['id']}"),
+        404,
+        "product_not_found",
         f"Product {product['id']} not found",
     )
 
 
 def test_duplicate_sku_is_409_and_changes_nothing(api):
     first = api.create_product()
-    again = api.post("/products", json={"sku": first["sku"], "name": "Other", "price": 1, "stock": 1})
-    body = assert_problem(again, 409, "duplicate_sku", f"Product with sku '{first['sku']}' already exists")
+    again = api.post(
+        "/products", json={"sku": first["sku"], "name": "Other", "price": 1, "stock": 1}
+    )
+    body = assert_problem(
+        again, 409, "duplicate_sku", f"Product with sku '{first['sku']}' already exists"
+    )
     assert "available" not in body
     assert api.get("/products", params={"sku": first["sku"]}).json()["total"] == 1
 

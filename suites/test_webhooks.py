@@ -11,10 +11,12 @@ from standardwebhooks.webhooks import Webhook
 
 from suites.contract import assert_problem, assert_validation_error
 from suites.support.client import Api
+from suites.support.racing import fresh_client, race
 
 
-def reference_headers(secret: str, body: bytes, msg_id: str | None = None,
-                      when: datetime | None = None) -> dict[str, str]:
+def reference_headers(
+    secret: str, body: bytes, msg_id: str | None = None, when: datetime | None = None
+) -> dict[str, str]:
     """Headers exactly as the Standard Webhooks reference library signs them."""
     msg_id = msg_id or f"msg_{secrets.token_hex(8)}"
     when = when or datetime.now(tz=UTC)
@@ -55,7 +57,11 @@ def test_payment_flow_signed_by_reference_library(api, target, order):
     body = json.dumps(payment_event(order, payment_id="pay_ref_1")).encode()
     response = post_raw(api, body, reference_headers(target.webhook_secret, body))
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "processed", "order_id": order["id"], "order_status": "PAID"}
+    assert response.json() == {
+        "status": "processed",
+        "order_id": order["id"],
+        "order_status": "PAID",
+    }
     paid = api.get(f"/orders/{order['id']}").json()
     assert paid["status"] == "PAID" and paid["payment_id"] == "pay_ref_1"
     assert paid["paid_at"] is not None
@@ -103,7 +109,11 @@ def test_amount_mismatch_is_409_and_changes_nothing(api, order):
 def test_payment_failed_keeps_order_pending(api, order):
     response = api.send_webhook(payment_event(order, "payment.failed"))
     assert response.status_code == 200
-    assert response.json() == {"status": "processed", "order_id": order["id"], "order_status": "PENDING"}
+    assert response.json() == {
+        "status": "processed",
+        "order_id": order["id"],
+        "order_status": "PENDING",
+    }
     assert api.get(f"/orders/{order['id']}").json()["status"] == "PENDING"
 
 
@@ -120,7 +130,9 @@ def test_unknown_order_is_404(api, order):
 def test_canceled_order_is_409(api, order):
     api.post(f"/orders/{order['id']}/cancel")
     response = api.send_webhook(payment_event(order))
-    assert_problem(response, 409, "invalid_transition", "Cannot change order status from CANCELED to PAID")
+    assert_problem(
+        response, 409, "invalid_transition", "Cannot change order status from CANCELED to PAID"
+    )
 
 
 def _headers(api, body: bytes, **override):
@@ -208,24 +220,13 @@ def test_secret_never_appears_in_responses(api, target, order):
 
 
 @pytest.mark.heavy
-def test_ten_identical_deliveries_at_once_process_once(api, target, order):
-    import threading
-
+def test_ten_identical_deliveries_at_once_process_once(racer_api, racer):
+    product = racer_api.create_product(price=9.99, stock=10)
+    order = racer_api.create_order(product["id"], 2)
     body = json.dumps(payment_event(order)).encode()
-    headers = reference_headers(target.webhook_secret, body)
-    clients = [Api(target.base_url) for _ in range(10)]
-    barrier = threading.Barrier(10)
-    results = [None] * 10
-
-    def deliver(i):
-        barrier.wait()
-        results[i] = post_raw(clients[i], body, headers)
-
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    statuses = sorted(r.json()["status"] for r in results)
-    assert [r.status_code for r in results] == [200] * 10
-    assert statuses == ["duplicate"] * 9 + ["processed"]
+    headers = reference_headers(racer.webhook_secret, body)
+    clients = [fresh_client(racer) for _ in range(10)]
+    results = race(10, lambda i: post_raw(clients[i], body, headers))
+    assert [getattr(r, "status_code", None) for r in results] == [200] * 10
+    assert sorted(r.json()["status"] for r in results) == ["duplicate"] * 9 + ["processed"]
+    assert racer_api.get(f"/orders/{order['id']}").json()["status"] == "PAID"

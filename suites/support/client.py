@@ -47,7 +47,13 @@ class Exchange:
         return "\n".join(lines)
 
 
-_SHOWN_HEADERS = ("content-type", "idempotency-key", "webhook-id", "webhook-timestamp", "x-request-id")
+_SHOWN_HEADERS = (
+    "content-type",
+    "idempotency-key",
+    "webhook-id",
+    "webhook-timestamp",
+    "x-request-id",
+)
 _HIDDEN = ("webhook-signature", "x-api-key", "authorization")
 
 
@@ -99,7 +105,9 @@ class Api:
             request_body=body,
             status=response.status_code,
             response_headers={
-                k: v for k, v in response.headers.items() if k.lower() in _SHOWN_HEADERS + ("location",)
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() in (*_SHOWN_HEADERS, "location")
             },
             response_body=response.text,
             elapsed_ms=elapsed * 1000,
