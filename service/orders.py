@@ -11,15 +11,42 @@ so already exclusive), so racing cancels return the stock exactly once.
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from service.errors import Conflict, NotFound
 from service.models import Order, OrderCreate, OrderStatus, OrderUpdate, Product
-from service.types import utcnow
+from service.types import UTCDateTime, utcnow
 
 products = Product.__table__
 orders = Order.__table__
+ORDER_COLUMNS = [
+    orders.c[name]
+    for name in (
+        "id",
+        "product_id",
+        "quantity",
+        "status",
+        "unit_price",
+        "total",
+        "created_at",
+        "updated_at",
+        "paid_at",
+        "payment_id",
+    )
+]
+# The hot statements, built once (bind parameters, SQLAlchemy's compiled cache does the rest).
+_TAKE_STOCK = (
+    update(products)
+    .where(products.c.id == bindparam("p_id"), products.c.stock >= bindparam("p_quantity"))
+    .values(
+        stock=products.c.stock - bindparam("p_quantity"),
+        updated_at=bindparam("p_now", type_=UTCDateTime()),
+    )
+    .returning(products.c.price)
+)
+_INSERT_ORDER = insert(orders).returning(*ORDER_COLUMNS)
+_GET_ORDER = select(*ORDER_COLUMNS).where(orders.c.id == bindparam("order_id"))
 
 ORDER_SORTS = ("id", "-id", "created_at", "-created_at")
 
@@ -50,12 +77,8 @@ def take_stock(session: Session, product_id: int, quantity: int) -> Row:
     Raises 404 for an unknown product and 409 insufficient_stock (with `available` and
     `requested`) when the stock is short. Does not commit.
     """
-    row = session.execute(
-        update(products)
-        .where(products.c.id == product_id, products.c.stock >= quantity)
-        .values(stock=products.c.stock - quantity, updated_at=utcnow())
-        .returning(products.c.price)
-    ).first()
+    params = {"p_id": product_id, "p_quantity": quantity, "p_now": utcnow()}
+    row = session.execute(_TAKE_STOCK, params).first()
     if row is not None:
         return row._mapping
     available = session.execute(
@@ -80,33 +103,26 @@ def return_stock(session: Session, product_id: int, quantity: int) -> None:
 def place_order(session: Session, data: OrderCreate, *, commit: bool = True) -> Row:
     price = take_stock(session, data.product_id, data.quantity)["price"]
     now = utcnow()
-    row = (
-        session.execute(
-            insert(orders)
-            .values(
-                product_id=data.product_id,
-                quantity=data.quantity,
-                status=OrderStatus.PENDING.value,
-                unit_price=price,
-                total=price * data.quantity,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(orders)
-        )
-        .mappings()
-        .one()
-    )
+    values = {
+        "product_id": data.product_id,
+        "quantity": data.quantity,
+        "status": OrderStatus.PENDING.value,
+        "unit_price": price,
+        "total": price * data.quantity,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = session.execute(_INSERT_ORDER, values).mappings().one()
     if commit:
         session.commit()
     return row
 
 
 def get_order(session: Session, order_id: int, *, for_update: bool = False) -> Row:
-    query = select(orders).where(orders.c.id == order_id)
-    if for_update:
-        query = query.with_for_update()  # no-op on SQLite (its write txn is exclusive)
-    row = session.execute(query).mappings().first()
+    query = (
+        _GET_ORDER.with_for_update() if for_update else _GET_ORDER
+    )  # FOR UPDATE: no-op on SQLite
+    row = session.execute(query, {"order_id": order_id}).mappings().first()
     if row is None:
         raise NotFound("Order", order_id)
     return row
@@ -135,7 +151,11 @@ def list_orders(
     ).scalar_one()
     items = (
         session.execute(
-            select(orders).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
+            select(*ORDER_COLUMNS)
+            .where(*conditions)
+            .order_by(*order_by)
+            .limit(limit)
+            .offset(offset)
         )
         .mappings()
         .all()
@@ -182,7 +202,7 @@ def update_order(session: Session, order_id: int, data: OrderUpdate) -> Row:
             update(orders)
             .where(orders.c.id == order_id, orders.c.status == status)
             .values(**values, updated_at=utcnow())
-            .returning(orders)
+            .returning(*ORDER_COLUMNS)
         )
         .mappings()
         .one()

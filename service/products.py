@@ -1,13 +1,15 @@
 """Product rules: plain functions taking a session, no HTTP.
 
 Statements go through SQLAlchemy Core on the SQLModel tables (no ORM unit of work on
-the hot paths); rows come back as mappings that the Public models validate.
+the hot paths; the hottest statements are built once, with bind parameters); rows come
+back as mappings in the Public models' field order.
 """
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -17,6 +19,11 @@ from service.types import utcnow
 
 products = Product.__table__
 orders = Order.__table__
+# The public field order (the table's own order follows SQLModel's class layout).
+PRODUCT_COLUMNS = [
+    products.c[name] for name in ("id", "sku", "name", "price", "stock", "created_at", "updated_at")
+]
+_GET_PRODUCT = select(*PRODUCT_COLUMNS).where(products.c.id == bindparam("product_id"))
 
 PRODUCT_SORTS = ("id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at")
 
@@ -35,7 +42,9 @@ def create_product(session: Session, data: ProductCreate) -> Row:
     values = data.model_dump() | {"created_at": now, "updated_at": now}
     try:
         row = (
-            session.execute(insert(products).values(**values).returning(products)).mappings().one()
+            session.execute(insert(products).values(**values).returning(*PRODUCT_COLUMNS))
+            .mappings()
+            .one()
         )
         session.commit()
     except IntegrityError as exc:
@@ -45,7 +54,7 @@ def create_product(session: Session, data: ProductCreate) -> Row:
 
 
 def get_product(session: Session, product_id: int) -> Row:
-    row = session.execute(select(products).where(products.c.id == product_id)).mappings().first()
+    row = session.execute(_GET_PRODUCT, {"product_id": product_id}).mappings().first()
     if row is None:
         raise NotFound("Product", product_id)
     return row
@@ -61,33 +70,45 @@ def list_products(
     in_stock: bool | None = None,
     sort: str = "id",
 ) -> tuple[list[Row], int]:
+    count, page = _list_statements(sku is not None, bool(q), in_stock, sort)
+    params = {"sku": sku, "q": _contains_pattern(q or ""), "limit": limit, "offset": offset}
+    total = session.execute(count, params).scalar_one()
+    items = session.execute(page, params).mappings().all()
+    return list(items), total
+
+
+def _contains_pattern(text: str) -> str:
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped.lower()}%"
+
+
+@lru_cache(maxsize=64)
+def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: str):
+    """(count, page) statements for one filter/sort shape, built once per shape."""
     conditions = []
-    if sku is not None:
-        conditions.append(products.c.sku == sku)
-    if q:
-        conditions.append(products.c.name.icontains(q, autoescape=True))
+    if by_sku:
+        conditions.append(products.c.sku == bindparam("sku"))
+    if by_name:
+        conditions.append(func.lower(products.c.name).like(bindparam("q"), escape="/"))
     if in_stock is True:
         conditions.append(products.c.stock > 0)
     elif in_stock is False:
         conditions.append(products.c.stock == 0)
     column = products.c[sort.lstrip("-")]
+    descending = sort.startswith("-")
     # `id` breaks ties so pages are stable; (column, id) indexes serve both directions.
-    order_by = (
-        (column.desc(), products.c.id.desc()) if sort.startswith("-") else (column, products.c.id)
+    order_by = [column.desc() if descending else column]
+    if column is not products.c.id:
+        order_by.append(products.c.id.desc() if descending else products.c.id)
+    count = select(func.count()).select_from(products).where(*conditions)
+    page = (
+        select(*PRODUCT_COLUMNS)
+        .where(*conditions)
+        .order_by(*order_by)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    if column is products.c.id:
-        order_by = order_by[:1]
-    total = session.execute(
-        select(func.count()).select_from(products).where(*conditions)
-    ).scalar_one()
-    items = (
-        session.execute(
-            select(products).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
-        )
-        .mappings()
-        .all()
-    )
-    return list(items), total
+    return count, page
 
 
 def update_product(session: Session, product_id: int, data: ProductUpdate) -> Row:
@@ -98,7 +119,7 @@ def update_product(session: Session, product_id: int, data: ProductUpdate) -> Ro
                 update(products)
                 .where(products.c.id == product_id)
                 .values(**values)
-                .returning(products)
+                .returning(*PRODUCT_COLUMNS)
             )
             .mappings()
             .first()

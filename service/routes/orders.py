@@ -11,6 +11,7 @@ from service.db import SessionDep, WriteSessionDep
 from service.errors import PROBLEM_JSON, request_id_of
 from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
 from service.openapi import problems
+from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
 from service.routes.params import Limit, Offset, OrderId
 from service.types import MAX_INT64
@@ -43,7 +44,6 @@ async def create_order(
     body: Annotated[OrderCreate, Body(openapi_examples=ORDER_CREATE_EXAMPLES)],
     session: WriteSessionDep,
     request: Request,
-    response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -62,16 +62,11 @@ async def create_order(
         stored = idempotency.place_order_once(session, key, body, request_id_of(request))
         headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
         if stored.status == 201:
-            headers["Location"] = location(request, stored.body["id"])
-            return JSONResponse(stored.body, 201, headers=headers)
+            headers["Location"] = f"{request.url.path}/{stored.body['id']}"
+            return json_response(stored.body, 201, headers)
         return JSONResponse(stored.body, stored.status, headers=headers, media_type=PROBLEM_JSON)
     order = rules.place_order(session, body)
-    response.headers["Location"] = location(request, order["id"])
-    return order
-
-
-def location(request: Request, order_id: int) -> str:
-    return request.url_for("get_order", order_id=order_id).path
+    return json_response(order, 201, {"Location": f"{request.url.path}/{order['id']}"})
 
 
 @router.get(
@@ -93,7 +88,7 @@ async def list_orders(
     items, total = rules.list_orders(
         session, limit=limit, offset=offset, status=status, product_id=product_id, sort=sort
     )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return page_response(items, total, limit, offset)
 
 
 @router.get(
@@ -104,7 +99,7 @@ async def list_orders(
 )
 async def get_order(order_id: OrderId, session: SessionDep) -> Any:
     """Everything needed to track an order: status, amounts, payment, timestamps."""
-    return rules.get_order(session, order_id)
+    return json_response(rules.get_order(session, order_id))
 
 
 _UPDATE_RESPONSES = {
@@ -138,7 +133,7 @@ async def put_order(
     body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
     session: WriteSessionDep,
 ) -> Any:
-    return rules.update_order(session, order_id, body)
+    return json_response(rules.update_order(session, order_id, body))
 
 
 @router.patch(
@@ -153,7 +148,7 @@ async def patch_order(
     body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
     session: WriteSessionDep,
 ) -> Any:
-    return rules.update_order(session, order_id, body)
+    return json_response(rules.update_order(session, order_id, body))
 
 
 @router.post(
@@ -170,7 +165,7 @@ async def patch_order(
 async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
     """Same as `PUT {"status": "CANCELED"}`: the quantity goes back to stock exactly once,
     however many cancels race; canceling a CANCELED order is a 200 no-op."""
-    return rules.cancel_order(session, order_id)
+    return json_response(rules.cancel_order(session, order_id))
 
 
 @router.delete(

@@ -8,6 +8,7 @@ from service import products as rules
 from service.db import SessionDep, WriteSessionDep
 from service.models import Page, ProductCreate, ProductPublic, ProductUpdate
 from service.openapi import problems
+from service.responses import json_response, page_response
 from service.routes.examples import (
     PRODUCT_CREATE_EXAMPLES,
     PRODUCT_EXAMPLE,
@@ -35,12 +36,10 @@ async def create_product(
     body: Annotated[ProductCreate, Body(openapi_examples=PRODUCT_CREATE_EXAMPLES)],
     session: WriteSessionDep,
     request: Request,
-    response: Response,
 ) -> Any:
     """Create a product. The `sku` is unique: a taken one is `409 duplicate_sku`."""
     product = rules.create_product(session, body)
-    response.headers["Location"] = request.url_for("get_product", product_id=product["id"]).path
-    return product
+    return json_response(product, 201, {"Location": f"{request.url.path}/{product['id']}"})
 
 
 @router.get(
@@ -67,7 +66,7 @@ async def list_products(
     items, total = rules.list_products(
         session, limit=limit, offset=offset, sku=sku, q=q, in_stock=in_stock, sort=sort
     )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return page_response(items, total, limit, offset)
 
 
 @router.get(
@@ -80,7 +79,7 @@ async def list_products(
     },
 )
 async def get_product(product_id: ProductId, session: SessionDep) -> Any:
-    return rules.get_product(session, product_id)
+    return json_response(rules.get_product(session, product_id))
 
 
 _UPDATE_RESPONSES = {
@@ -106,7 +105,7 @@ async def put_product(
     body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
     session: WriteSessionDep,
 ) -> Any:
-    return rules.update_product(session, product_id, body)
+    return json_response(rules.update_product(session, product_id, body))
 
 
 @router.patch(
@@ -121,7 +120,7 @@ async def patch_product(
     body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
     session: WriteSessionDep,
 ) -> Any:
-    return rules.update_product(session, product_id, body)
+    return json_response(rules.update_product(session, product_id, body))
 
 
 @router.delete(
