@@ -60,10 +60,14 @@ class Problem(BaseModel):
     model_config = {"json_schema_extra": {"additionalProperties": True}}
 
 
+# RFC 9110 names where Python's http module still has the older ones.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
 def problem_body(status: int, code: str, detail: str, request_id: str, **extra: Any) -> dict:
     body = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,

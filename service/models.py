@@ -38,10 +38,17 @@ class OrderStatus(StrEnum):
     CANCELED = "CANCELED"
 
 
+def _partial_schema(schema: dict[str, Any]) -> None:
+    """No `"default": null` (null is refused) and at least one property."""
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
 class _PartialUpdate(SQLModel):
     """Any non-empty subset of the fields; `null` is not a value."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_partial_schema)
 
     @model_validator(mode="before")
     @classmethod
