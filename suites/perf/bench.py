@@ -70,7 +70,9 @@ def seed_products(database_url: str, count: int) -> None:
 
 
 def order_count(base: str, product_id: int) -> int:
-    return requests.get(f"{base}/orders", params={"product_id": product_id, "limit": 1}).json()["total"]
+    return requests.get(f"{base}/orders", params={"product_id": product_id, "limit": 1}).json()[
+        "total"
+    ]
 
 
 def main() -> None:
@@ -101,7 +103,9 @@ def main() -> None:
         results["post_orders"] = run("/orders", method="POST", body=order_body)
 
         # Oversell: far more buyers than the 3,000 items; exactly 3,000 orders may exist.
-        oversell = run("/orders", method="POST", body=json.dumps({"product_id": small["id"], "quantity": 1}))
+        oversell = run(
+            "/orders", method="POST", body=json.dumps({"product_id": small["id"], "quantity": 1})
+        )
         stock_left = requests.get(f"{base}/products/{small['id']}").json()["stock"]
         results["oversell_check"] = {
             "stock_before": 3000,
@@ -131,7 +135,10 @@ def render(r: dict) -> str:
         ("GET /health (framework baseline)", r["baseline_health"]),
         ("GET /products/{id}", r["get_product"]),
         ("POST /orders", r["post_orders"]),
-        (f"GET /products?sort=-price&limit=20 ({r['products_total']:,} products)", r["list_sorted_100k"]),
+        (
+            f"GET /products?sort=-price&limit=20 ({r['products_total']:,} products)",
+            r["list_sorted_100k"],
+        ),
     ]
     base = r["baseline_health"]["rps"]
     lines = [
