@@ -138,6 +138,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
+        if status == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not even text (e.g. not UTF-8): the contract
+            # calls that a malformed JSON body.
+            return problem_response(
+                422,
+                "validation_error",
+                "Request validation failed",
+                request_id_of(request),
+                errors=[
+                    {"loc": ["body"], "msg": "Body is not valid JSON text", "type": "json_invalid"}
+                ],
+            )
         code = _HTTP_CODES.get(status, "http_error")
         headers = exc.headers
         if status == 404:

@@ -12,6 +12,7 @@ from service.db import create_database
 from service.errors import install_error_handlers
 from service.middleware import RequestContextMiddleware
 from service.openapi import DESCRIPTION, TAGS, finalize_openapi
+from service.payments import WebhookEvent
 from service.routes import ops, orders, products, webhooks
 
 __version__ = "1.0.0"
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> "FastAPIOffline":
             expose_headers=["X-Request-ID", "Location"],
         )
     app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: finalize_openapi(app)
+    app.openapi = lambda: finalize_openapi(app, extra_models=(WebhookEvent,))
     return app
 
 

@@ -146,7 +146,9 @@ def problems(spec: dict[int, list[str]]) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-def finalize_openapi(app: FastAPI) -> dict[str, Any]:
+def finalize_openapi(app: FastAPI, extra_models: tuple = ()) -> dict[str, Any]:
+    """Build the document once; `extra_models` are schemas referenced by hand-written
+    request bodies (the webhook reads raw bytes, so FastAPI does not see its model)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -165,7 +167,11 @@ def finalize_openapi(app: FastAPI) -> dict[str, Any]:
                 if status[:1] in "45" and "application/json" in content:
                     content.pop("application/json")
                     content.setdefault(PROBLEM_JSON, {})["schema"] = problem_ref
-    components = schema.get("components", {}).get("schemas", {})
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in extra_models:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     app.openapi_schema = schema

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -21,7 +22,8 @@ from pydantic import (
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 
-MAX_INT64 = 2**63 - 1
+# Ids, offsets: up to 2**53 - 1, exact as a JSON number in every client (JavaScript included).
+MAX_ID = 2**53 - 1
 MAX_INT32 = 2**31 - 1
 MAX_PRICE = Decimal("1000000")
 CENT = Decimal("0.01")
@@ -71,10 +73,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _json_number_only(value: Any) -> Any:
-    # Pydantic would also take "19.99" or true; the contract says a JSON number.
+def _json_money(value: Any) -> Any:
+    """A JSON number, read exactly. Pydantic would also take "19.99" or true: refused.
+
+    A float within a millionth of a cent of a whole cent is that cent: binary floating-point
+    noise (0.1 * 3 = 0.30000000000000004 in a client) is not a third decimal place.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("must be a JSON number")
+    if isinstance(value, float) and 0 < value <= MAX_PRICE:  # bounds are checked as sent
+        cents = round(value * 100)
+        if abs(value * 100 - cents) < 1e-6:
+            return Decimal(cents) / 100
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON integer: 3 or 3.0 (JSON Schema's integer), never "3", true or 3.5."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a JSON integer")
+        return int(value)
     return value
 
 
@@ -87,7 +108,7 @@ def _not_blank(value: str) -> str:
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_json_number_only),
+    BeforeValidator(_json_money),
     Field(gt=0, le=MAX_PRICE, decimal_places=2),
     PlainSerializer(float, return_type=float, when_used="json"),
     WithJsonSchema(
@@ -95,6 +116,7 @@ Money = Annotated[
             "type": "number",
             "exclusiveMinimum": 0,
             "maximum": 1000000,
+            "multipleOf": 0.01,
             "description": "Exact amount, at most 2 decimal places.",
         }
     ),
@@ -121,6 +143,7 @@ Name = Annotated[
     ),
     AfterValidator(_not_blank),
 ]
-Stock = Annotated[int, Strict(), Field(ge=0, le=MAX_INT32)]
-Quantity = Annotated[int, Strict(), Field(ge=1, le=1000)]
-EntityId = Annotated[int, Strict(), Field(ge=1, le=MAX_INT64)]
+# Bounds before the validator, so they stay real `minimum`/`maximum` in the JSON schema.
+Stock = Annotated[int, Ge(0), Le(MAX_INT32), BeforeValidator(_json_integer)]
+Quantity = Annotated[int, Ge(1), Le(1000), BeforeValidator(_json_integer)]
+EntityId = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_json_integer)]

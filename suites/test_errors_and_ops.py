@@ -59,9 +59,9 @@ def test_health_and_ready(api):
 
 
 def test_huge_ids_are_not_server_errors(api):
-    for path in ("/products/9223372036854775807", "/orders/-9223372036854775807"):
+    for path in ("/products/9007199254740991", "/orders/-9007199254740991", "/products/0"):
         assert api.get(path).status_code == 404
-    assert_validation_error(api.get("/products/9223372036854775808"))
+    assert_validation_error(api.get("/products/9007199254740992"))
     assert_validation_error(api.get("/products", params={"offset": 2**64}))
     huge = api.post("/orders", json={"product_id": 2**70, "quantity": 1})
     assert_validation_error(huge, "product_id")

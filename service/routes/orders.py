@@ -14,7 +14,7 @@ from service.openapi import problems
 from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
 from service.routes.params import Limit, Offset, OrderId
-from service.types import MAX_INT64
+from service.types import MAX_ID
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -49,8 +49,10 @@ async def create_order(
         Header(
             alias="Idempotency-Key",
             description="Optional. Same key + same body within 24 h replays the first "
-            "response (`Idempotent-Replayed: true`); other body 422; still running 409.",
-            max_length=257,
+            "response (`Idempotent-Replayed: true`); other body 422; still running 409; "
+            "malformed 400.",
+            # Documented, but checked by the route (400 invalid_idempotency_key, not 422).
+            json_schema_extra={"pattern": idempotency.KEY_PATTERN.pattern, "maxLength": 257},
         ),
     ] = None,
 ) -> Any:
@@ -81,7 +83,7 @@ async def list_orders(
     offset: Offset = 0,
     status: Annotated[OrderStatus | None, Query(description="Only this status")] = None,
     product_id: Annotated[
-        int | None, Query(ge=-MAX_INT64, le=MAX_INT64, description="Only this product")
+        int | None, Query(ge=-MAX_ID, le=MAX_ID, description="Only this product")
     ] = None,
     sort: Annotated[OrderSort, Query(description="Sort key; `-` for descending")] = "id",
 ) -> Any:

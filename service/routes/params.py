@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from service.types import MAX_INT64
+from service.types import MAX_ID
 
-# Any 64-bit integer is a well-formed id; one that does not exist is a 404, not a 422.
-ProductId = Annotated[int, Path(ge=-MAX_INT64, le=MAX_INT64, description="Product id")]
-OrderId = Annotated[int, Path(ge=-MAX_INT64, le=MAX_INT64, description="Order id")]
+# Any integer up to 2**53 - 1 (exact in JSON and JavaScript clients) is a well-formed id;
+# one that does not exist is a 404, not a 422.
+ProductId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID, description="Product id")]
+OrderId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID, description="Order id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
-Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")]
 # NUL is refused up front: PostgreSQL text cannot hold it.
 SafeText = r"^[^\x00]*$"
