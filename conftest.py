@@ -105,8 +105,14 @@ _BACKENDS = pytest.StashKey[list[str]]()
 _PG_PROBLEM = pytest.StashKey[str | None]()
 
 
+def report_dir(config: pytest.Config) -> Path:
+    """reports/pytest for the local target, reports/pytest-<kind> for a deployment."""
+    kind = config.stash.get(_KIND, "local")
+    return REPORTS / ("pytest" if kind == "local" else f"pytest-{kind}")
+
+
 def _configure_reports(config: pytest.Config, kind: str) -> None:
-    out = REPORTS / "pytest"
+    out = report_dir(config)
     out.mkdir(parents=True, exist_ok=True)
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(out / "report.html")
@@ -257,7 +263,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not hasattr(session.config, "workerinput"):
-        out = REPORTS / "pytest" / "results.json"
+        out = report_dir(session.config) / "results.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         summary: dict[str, int] = {}
         for result in _RESULTS:

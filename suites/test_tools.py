@@ -1,0 +1,68 @@
+"""The assignment's other testing tools, run against the selected target: the plain
+`requests` smoke script and the curl transcript recorder (both as subprocesses, as a CI
+stage or a person would run them)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_smoke_script(target):
+    env = {**os.environ, "BASE_URL": target.base_url, "WEBHOOK_SECRET": target.webhook_secret}
+    if target.api_key:
+        env["API_KEY"] = target.api_key
+    result = subprocess.run(
+        [sys.executable, "suites/smoke.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = ROOT / "reports" / "smoke"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"smoke-{target.name}.txt").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SMOKE OK" in result.stdout
+    final = json.loads(result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1])
+    assert final["status"] == "PAID"
+
+
+def test_smoke_script_fails_loudly_on_a_wrong_secret(target):
+    env = {**os.environ, "BASE_URL": target.base_url, "WEBHOOK_SECRET": "whsec_" + "C" * 43}
+    if target.api_key:
+        env["API_KEY"] = target.api_key
+    result = subprocess.run(
+        [sys.executable, "suites/smoke.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1 and "FAIL pay" in result.stdout + result.stderr
+
+
+def test_curl_transcript(target):
+    out = ROOT / "reports" / "curl" / target.name
+    command = [
+        sys.executable,
+        "suites/curl_transcript.py",
+        "--base-url",
+        target.base_url,
+        "--webhook-secret",
+        target.webhook_secret,
+        "--out",
+        str(out),
+    ]
+    if target.api_key:
+        command += ["--api-key", target.api_key]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert len(transcript["steps"]) >= 19 and all(step["ok"] for step in transcript["steps"])
+    assert target.webhook_secret not in (out / "transcript.md").read_text()
