@@ -109,6 +109,7 @@ class Product(ProductBase, table=True):
         Index("ix_product_created_at_id", "created_at", "id"),
         # in_stock filter, and the narrowest index for SQLite's count(*) of a page total
         Index("ix_product_stock", "stock"),
+        {"sqlite_autoincrement": True},  # ids are never reused after a delete
     )
 
     id: int | None = Field(default=None, sa_type=IdColumnType, primary_key=True)
@@ -163,6 +164,7 @@ class Order(OrderBase, table=True):
         Index("ix_orders_status_id", "status", "id"),
         Index("ix_orders_product_id_id", "product_id", "id"),
         Index("ix_orders_created_at_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, sa_type=IdColumnType, primary_key=True)

@@ -202,3 +202,14 @@ def test_list_rejects_bad_parameters(api, params, field):
 
 def test_non_numeric_id_is_422(api):
     assert_validation_error(api.get("/products/abc"), "product_id")
+
+
+def test_ids_are_never_reused_after_a_delete(api):
+    first = api.create_product()
+    assert api.delete(f"/products/{first['id']}").status_code == 204
+    second = api.create_product()
+    assert second["id"] > first["id"]
+    product = api.create_product(stock=5)
+    order = api.create_order(product["id"])
+    assert api.delete(f"/orders/{order['id']}").status_code == 204
+    assert api.create_order(product["id"])["id"] > order["id"]

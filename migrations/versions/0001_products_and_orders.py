@@ -6,7 +6,8 @@ Create Date: 2026-11-22
 
 Self-contained on purpose (plain SQLAlchemy types, no imports from the service):
 money is BIGINT cents, timestamps are timezone-aware, ids are BIGINT (INTEGER on
-SQLite, so they stay rowid aliases).
+SQLite, so they stay rowid aliases, with AUTOINCREMENT so a deleted row's id is never
+handed out again: a saved Location or a late webhook cannot point at another resource).
 """
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ def upgrade() -> None:
         sa.CheckConstraint("price > 0", name="ck_product_price_positive"),
         sa.CheckConstraint("stock >= 0", name="ck_product_stock_non_negative"),
         sa.UniqueConstraint("sku", name="uq_product_sku"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_product_price_id", "product", ["price", "id"])
     op.create_index("ix_product_name_id", "product", ["name", "id"])
@@ -60,6 +62,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('PENDING', 'PAID', 'SHIPPED', 'CANCELED')", name="ck_orders_status"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_orders_status_id", "orders", ["status", "id"])
     op.create_index("ix_orders_product_id_id", "orders", ["product_id", "id"])
