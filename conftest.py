@@ -195,6 +195,44 @@ def api(target: Target):
 
 
 @pytest.fixture
+def local_run(request: pytest.FixtureRequest) -> None:
+    """For tests that start their own service processes with special settings: they run
+    in a local run only (a deployment's processes and settings are not ours to change)."""
+    kind = request.config.stash[_KIND]
+    if kind != "local":
+        pytest.skip(
+            f"starts its own service processes: runs with --target=local (this run: {kind})"
+        )
+
+
+@pytest.fixture
+def postgres_required(request: pytest.FixtureRequest) -> None:
+    """For tests that need a throwaway PostgreSQL database of their own."""
+    problem = request.config.stash[_PG_PROBLEM]
+    if problem:
+        pytest.skip(problem)  # with REQUIRE_POSTGRES=1 the run already refused to start
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis of TEST_REDIS_URL; CI (REQUIRE_REDIS=1) fails instead of skipping."""
+    url = os.environ.get("TEST_REDIS_URL")
+    problem = None if url else "TEST_REDIS_URL is not set (Redis-backed rate limits need a server)"
+    if url:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            problem = f"Redis at TEST_REDIS_URL is unreachable: {exc.__class__.__name__}"
+    if problem:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but {problem}")
+        pytest.skip(problem)
+    return url
+
+
+@pytest.fixture
 def local_target(target: Target) -> Target:
     """For tests that inspect or restart the server process itself."""
     if not target.is_local:

@@ -12,6 +12,7 @@ from service.webhooks import WebhookSecretError, parse_secrets
 DEFAULT_DATABASE_URL = "sqlite:///./orders.db"
 # Development only (documented in the README); production refuses to start without a secret.
 DEV_WEBHOOK_SECRET = "whsec_b3JkZXJzLWludmVudG9yeS1kZXZlbG9wbWVudC1zZWNyZXQ="
+PRODUCTION_RATE_LIMIT = "1200/minute"
 log = logging.getLogger("service.config")
 
 
@@ -34,6 +35,20 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     webhook_retention_days: int = Field(default=7, ge=7)
 
+    # --- production profile (README: "Production profile") ---
+    log_format: Literal["json", "console"] = "json"
+    # Comma-separated keys for X-API-Key on writes. Empty: writes are open (development only).
+    api_keys: Annotated[list[str], NoDecode] = []
+    # Write limit per API key (or client IP without one), "N/second|minute|hour". Empty: off;
+    # production defaults to PRODUCTION_RATE_LIMIT.
+    rate_limit: str | None = None
+    # Shared rate-limit counters across instances; without it they are per process.
+    redis_url: str | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Host header allowlist (TrustedHostMiddleware); empty: any host.
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    metrics_enabled: bool = True
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -51,7 +66,7 @@ class Settings(BaseSettings):
             value = "/" + value
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "api_keys", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -63,12 +78,30 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def effective_rate_limit(self) -> str | None:
+        if self.rate_limit is not None:
+            return self.rate_limit.strip() or None
+        return PRODUCTION_RATE_LIMIT if self.environment == "production" else None
+
+    @property
     def should_migrate_on_start(self) -> bool:
         return self.is_sqlite if self.migrate_on_start is None else self.migrate_on_start
 
 
 class ConfigurationError(Exception):
     """A setting that stops the service at start-up, with a message safe to print."""
+
+
+def check_production(settings: Settings) -> None:
+    """Production refuses to start without write keys, or with a wildcard CORS origin."""
+    if settings.environment != "production":
+        return
+    if not settings.api_keys:
+        raise ConfigurationError("API_KEYS is required when ENVIRONMENT=production")
+    if "*" in settings.cors_origins:
+        raise ConfigurationError("CORS_ORIGINS may not be '*' when ENVIRONMENT=production")
+    if any(len(key) < 16 for key in settings.api_keys):
+        raise ConfigurationError("every API_KEYS entry must be at least 16 characters")
 
 
 def webhook_secrets(settings: Settings) -> list[bytes]:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.metrics import STOCK_OUTS
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("service.errors")
 
@@ -20,11 +22,20 @@ log = logging.getLogger("service.errors")
 class ApiError(Exception):
     """A business-rule failure with its HTTP status; raised by plain service functions."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -121,8 +132,10 @@ def _clean_errors(errors: list[dict]) -> list[dict]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
+        if exc.code == "insufficient_stock":
+            STOCK_OUTS.inc()
         return problem_response(
-            exc.status, exc.code, exc.detail, request_id_of(request), **exc.extra
+            exc.status, exc.code, exc.detail, request_id_of(request), exc.headers, **exc.extra
         )
 
     @app.exception_handler(RequestValidationError)
@@ -138,6 +151,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
+        if request.scope.get("state", {}).get("body_too_large"):
+            limit = request.app.state.settings.max_body_bytes
+            return problem_response(
+                413,
+                "payload_too_large",
+                f"Request body is larger than {limit} bytes",
+                request_id_of(request),
+            )
         if status == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's answer to a body that is not even text (e.g. not UTF-8): the contract
             # calls that a malformed JSON body.

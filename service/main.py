@@ -5,38 +5,43 @@ from contextlib import asynccontextmanager
 
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import GZipMiddleware
 
-from service import migrate
-from service.config import ConfigurationError, Settings, get_settings, webhook_secrets
+from service import metrics, migrate
+from service.config import (
+    ConfigurationError,
+    Settings,
+    check_production,
+    get_settings,
+    webhook_secrets,
+)
 from service.db import create_database
 from service.errors import install_error_handlers
+from service.logging_config import configure_logging
 from service.middleware import RequestContextMiddleware
 from service.openapi import DESCRIPTION, TAGS, finalize_openapi
 from service.payments import WebhookEvent
 from service.routes import ops, orders, products, webhooks
+from service.security import WriteProtection
 
 __version__ = "1.0.0"
 log = logging.getLogger("service")
 
 
-def _configure_logging(settings: Settings) -> None:
-    logger = logging.getLogger("service")
-    logger.setLevel(settings.log_level.upper())
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
+def _checked(settings: Settings) -> tuple[list[bytes], WriteProtection]:
+    """Start-up checks: a clear message and exit instead of a half-configured service."""
+    try:
+        check_production(settings)
+        return webhook_secrets(settings), WriteProtection.from_settings(settings)
+    except (ConfigurationError, ValueError) as exc:
+        log.critical("configuration error: %s", exc)
+        raise SystemExit(f"configuration error: {exc}") from None
 
 
 def create_app(settings: Settings | None = None) -> "FastAPIOffline":
     settings = settings or get_settings()
-    _configure_logging(settings)
-    try:
-        secrets = webhook_secrets(settings)
-    except ConfigurationError as exc:
-        log.critical("configuration error: %s", exc)
-        raise SystemExit(f"configuration error: {exc}") from None
+    configure_logging(settings)
+    secrets, protection = _checked(settings)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -44,9 +49,11 @@ def create_app(settings: Settings | None = None) -> "FastAPIOffline":
             migrate.upgrade(settings.database_url)
         app.state.db = create_database(settings)
         log.info(
-            "service started environment=%s database=%s",
+            "service started environment=%s database=%s api_keys=%s rate_limit=%s",
             settings.environment,
             app.state.db.engine.dialect.name,
+            "on" if settings.api_keys else "off",
+            settings.effective_rate_limit or "off",
         )
         yield
         app.state.db.dispose()
@@ -57,23 +64,38 @@ def create_app(settings: Settings | None = None) -> "FastAPIOffline":
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"displayRequestDuration": True, "tryItOutEnabled": False},
+        swagger_ui_parameters={"displayRequestDuration": True, "persistAuthorization": True},
     )
     app.state.settings = settings
     app.state.webhook_secrets = secrets
+    app.state.write_protection = protection
     install_error_handlers(app)
     for router in (products.router, orders.router, webhooks.router, ops.router):
         app.include_router(router, prefix=settings.api_prefix)
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
+
+    # Outermost last: request context (ids, limits, headers, access log) wraps everything.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["X-Request-ID", "Location"],
+            allow_credentials=False,  # the API uses keys in headers, never cookies
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Idempotent-Replayed", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: finalize_openapi(app, extra_models=(WebhookEvent,))
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        hsts=settings.environment == "production",
+        allowed_hosts=settings.allowed_hosts,
+        metrics=settings.metrics_enabled,
+    )
+    app.openapi = lambda: finalize_openapi(
+        app, extra_models=(WebhookEvent,), api_keys=bool(settings.api_keys)
+    )
     return app
 
 

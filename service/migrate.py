@@ -8,8 +8,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from service.config import get_settings
+from service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("service.migrate")
@@ -23,12 +25,38 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+_PG_LOCK_ID = 7_246_813_001  # any constant: "the migration lock" of this service
+
+
+@contextmanager
+def _postgres_lock(database_url: str):
+    """Instances starting together (start command = migrate, then serve) migrate one after
+    another: a session-level advisory lock, released when the connection closes."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _migration_lock(database_url: str):
+    if database_url.startswith("postgresql"):
+        with _postgres_lock(database_url):
+            yield
+    else:
+        with _sqlite_file_lock(database_url):
+            yield
+
+
 @contextmanager
 def _sqlite_file_lock(database_url: str):
     """Several workers starting at once on one SQLite file migrate one after another."""
-    if not database_url.startswith("sqlite"):
-        yield
-        return
     path = database_url.split("///", 1)[-1].split("?", 1)[0]
     if not path or path == ":memory:":
         yield
@@ -44,11 +72,11 @@ def _sqlite_file_lock(database_url: str):
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    with _sqlite_file_lock(database_url):
+    with _migration_lock(database_url):
         command.upgrade(alembic_config(database_url), revision)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    upgrade(get_settings().database_url)
+    upgrade(Settings().database_url)
     print("database is at the latest migration")

@@ -115,6 +115,19 @@ PROBLEM_EXAMPLES: dict[str, dict] = {
         expected=19.98,
         received=10.0,
     ),
+    "missing_api_key": _problem(
+        401, "Unauthorized", "missing_api_key", "X-API-Key header is required for writes"
+    ),
+    "invalid_api_key": _problem(403, "Forbidden", "invalid_api_key", "X-API-Key is not valid"),
+    "payload_too_large": _problem(
+        413, "Content Too Large", "payload_too_large", "Request body is larger than 1048576 bytes"
+    ),
+    "rate_limited": _problem(
+        429,
+        "Too Many Requests",
+        "rate_limited",
+        "Too many write requests: the limit is 1200 per 60 seconds",
+    ),
     "not_ready": _problem(503, "Service Unavailable", "not_ready", "Database unavailable"),
     "internal_error": _problem(
         500, "Internal Server Error", "internal_error", "Internal server error"
@@ -124,11 +137,23 @@ PROBLEM_EXAMPLES: dict[str, dict] = {
 _DESCRIPTIONS = {
     400: "Bad request",
     401: "Unauthorized",
+    403: "Forbidden",
+    413: "Request body too large",
+    429: "Rate limited (`Retry-After` says when to retry)",
     404: "Not found",
     409: "Conflict with the current state",
     422: "Request validation failed",
     500: "Internal server error",
     503: "Not ready",
+}
+
+
+# Errors every write route can give (API keys and rate limits apply when configured).
+WRITE_ERRORS: dict[int, list[str]] = {
+    401: ["missing_api_key"],
+    403: ["invalid_api_key"],
+    413: ["payload_too_large"],
+    429: ["rate_limited"],
 }
 
 
@@ -146,9 +171,13 @@ def problems(spec: dict[int, list[str]]) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-def finalize_openapi(app: FastAPI, extra_models: tuple = ()) -> dict[str, Any]:
+def finalize_openapi(
+    app: FastAPI, extra_models: tuple = (), api_keys: bool = False
+) -> dict[str, Any]:
     """Build the document once; `extra_models` are schemas referenced by hand-written
-    request bodies (the webhook reads raw bytes, so FastAPI does not see its model)."""
+    request bodies (the webhook reads raw bytes, so FastAPI does not see its model).
+    Without API_KEYS the writes are open, so the document does not claim they need a key
+    (clients and fuzzers would otherwise expect a 401 that never comes)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -162,6 +191,8 @@ def finalize_openapi(app: FastAPI, extra_models: tuple = ()) -> dict[str, Any]:
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
+            if not api_keys:
+                operation.pop("security", None)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status[:1] in "45" and "application/json" in content:
@@ -174,5 +205,7 @@ def finalize_openapi(app: FastAPI, extra_models: tuple = ()) -> dict[str, Any]:
         components[model.__name__] = model_schema
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    if not api_keys:
+        schema["components"].pop("securitySchemes", None)
     app.openapi_schema = schema
     return schema

@@ -9,11 +9,13 @@ from service import idempotency
 from service import orders as rules
 from service.db import SessionDep, WriteSessionDep
 from service.errors import PROBLEM_JSON, request_id_of
+from service.metrics import ORDERS_CREATED
 from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
-from service.openapi import problems
+from service.openapi import WRITE_ERRORS, problems
 from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
 from service.routes.params import Limit, Offset, OrderId
+from service.security import WriteGuard
 from service.types import MAX_ID
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -25,6 +27,7 @@ _NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
 
 @router.post(
     "",
+    dependencies=[WriteGuard],
     status_code=201,
     response_model=OrderPublic,
     summary="Place an order",
@@ -36,6 +39,7 @@ _NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
                 400: ["invalid_idempotency_key"],
                 409: ["insufficient_stock", "idempotency_key_in_flight"],
                 422: ["validation_error", "idempotency_key_reused"],
+                **WRITE_ERRORS,
             }
         ),
     },
@@ -63,11 +67,14 @@ async def create_order(
         key = idempotency.parse_key(idempotency_key)
         stored = idempotency.place_order_once(session, key, body, request_id_of(request))
         headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
+        if stored.status == 201 and not stored.replayed:
+            ORDERS_CREATED.inc()
         if stored.status == 201:
             headers["Location"] = f"{request.url.path}/{stored.body['id']}"
             return json_response(stored.body, 201, headers)
         return JSONResponse(stored.body, stored.status, headers=headers, media_type=PROBLEM_JSON)
     order = rules.place_order(session, body)
+    ORDERS_CREATED.inc()
     return json_response(order, 201, {"Location": f"{request.url.path}/{order['id']}"})
 
 
@@ -111,6 +118,7 @@ _UPDATE_RESPONSES = {
             404: ["order_not_found"],
             409: ["invalid_transition", "insufficient_stock", "order_not_pending"],
             422: ["validation_error"],
+            **WRITE_ERRORS,
         }
     ),
 }
@@ -125,6 +133,7 @@ _UPDATE_DOC = (
 
 @router.put(
     "/{order_id}",
+    dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Update an order (partial)",
     description=_UPDATE_DOC,
@@ -140,6 +149,7 @@ async def put_order(
 
 @router.patch(
     "/{order_id}",
+    dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Update an order (partial)",
     description=_UPDATE_DOC,
@@ -155,12 +165,18 @@ async def patch_order(
 
 @router.post(
     "/{order_id}/cancel",
+    dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Cancel an order",
     responses={
         200: _OK_EXAMPLE,
         **problems(
-            {404: ["order_not_found"], 409: ["invalid_transition"], 422: ["validation_error"]}
+            {
+                404: ["order_not_found"],
+                409: ["invalid_transition"],
+                422: ["validation_error"],
+                **WRITE_ERRORS,
+            }
         ),
     },
 )
@@ -172,11 +188,17 @@ async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
 
 @router.delete(
     "/{order_id}",
+    dependencies=[WriteGuard],
     status_code=204,
     response_class=Response,
     summary="Delete an order",
     responses=problems(
-        {404: ["order_not_found"], 409: ["order_not_deletable"], 422: ["validation_error"]}
+        {
+            404: ["order_not_found"],
+            409: ["order_not_deletable"],
+            422: ["validation_error"],
+            **WRITE_ERRORS,
+        }
     ),
 )
 async def delete_order(order_id: OrderId, session: WriteSessionDep) -> Response:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from service import products as rules
 from service.db import SessionDep, WriteSessionDep
 from service.models import Page, ProductCreate, ProductPublic, ProductUpdate
-from service.openapi import problems
+from service.openapi import WRITE_ERRORS, problems
 from service.responses import json_response, page_response
 from service.routes.examples import (
     PRODUCT_CREATE_EXAMPLES,
@@ -15,6 +15,7 @@ from service.routes.examples import (
     PRODUCT_UPDATE_EXAMPLES,
 )
 from service.routes.params import Limit, Offset, ProductId, SafeText
+from service.security import WriteGuard
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -24,12 +25,13 @@ _OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
 
 @router.post(
     "",
+    dependencies=[WriteGuard],
     status_code=201,
     response_model=ProductPublic,
     summary="Create a product",
     responses={
         201: {**_OK_EXAMPLE, "description": "Created; `Location` names the new product"},
-        **problems({409: ["duplicate_sku"], 422: ["validation_error"]}),
+        **problems({409: ["duplicate_sku"], 422: ["validation_error"], **WRITE_ERRORS}),
     },
 )
 async def create_product(
@@ -84,7 +86,14 @@ async def get_product(product_id: ProductId, session: SessionDep) -> Any:
 
 _UPDATE_RESPONSES = {
     200: _OK_EXAMPLE,
-    **problems({404: ["product_not_found"], 409: ["duplicate_sku"], 422: ["validation_error"]}),
+    **problems(
+        {
+            404: ["product_not_found"],
+            409: ["duplicate_sku"],
+            422: ["validation_error"],
+            **WRITE_ERRORS,
+        }
+    ),
 }
 _UPDATE_DOC = (
     "Partial update: any non-empty subset of `sku`, `name`, `price`, `stock`. "
@@ -95,6 +104,7 @@ _UPDATE_DOC = (
 
 @router.put(
     "/{product_id}",
+    dependencies=[WriteGuard],
     response_model=ProductPublic,
     summary="Update a product (partial)",
     description=_UPDATE_DOC,
@@ -110,6 +120,7 @@ async def put_product(
 
 @router.patch(
     "/{product_id}",
+    dependencies=[WriteGuard],
     response_model=ProductPublic,
     summary="Update a product (partial)",
     description=_UPDATE_DOC,
@@ -125,11 +136,17 @@ async def patch_product(
 
 @router.delete(
     "/{product_id}",
+    dependencies=[WriteGuard],
     status_code=204,
     response_class=Response,
     summary="Delete a product",
     responses=problems(
-        {404: ["product_not_found"], 409: ["product_has_orders"], 422: ["validation_error"]}
+        {
+            404: ["product_not_found"],
+            409: ["product_has_orders"],
+            422: ["validation_error"],
+            **WRITE_ERRORS,
+        }
     ),
 )
 async def delete_product(product_id: ProductId, session: WriteSessionDep) -> Response:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from service import payments
 from service.db import WriteSessionDep
 from service.errors import ApiError
+from service.metrics import WEBHOOKS
 from service.openapi import PROBLEM_EXAMPLES, problems
 from service.webhooks import INVALID_SIGNATURE, WebhookVerificationError, verify
 
@@ -102,6 +103,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         {
             404: ["order_not_found"],
             409: ["invalid_transition", "amount_mismatch"],
+            413: ["payload_too_large"],
             422: ["validation_error"],
         }
     ),
@@ -143,14 +145,21 @@ async def payment_webhook(request: Request, session: WriteSessionDep) -> Any:
         error = exc if isinstance(exc, WebhookVerificationError) else None
         code = error.code if error else INVALID_SIGNATURE
         detail = error.detail if error else "Invalid webhook signature"
+        WEBHOOKS.labels(code).inc()
         raise ApiError(401, code, detail) from None
     try:
         event = payments.WebhookEvent.model_validate_json(body)
-        return payments.process_event(
+        result = payments.process_event(
             session, webhook_id, event, retention_days=state.settings.webhook_retention_days
         )
     except ValidationError as exc:
+        WEBHOOKS.labels("validation_error").inc()
         raise RequestValidationError(_in_body(exc.errors())) from None
+    except ApiError as exc:
+        WEBHOOKS.labels(exc.code).inc()
+        raise
+    WEBHOOKS.labels(result["status"]).inc()
+    return result
 
 
 def _in_body(errors: list[dict]) -> list[dict]:

@@ -123,10 +123,11 @@ def local_server(
     base_url = f"http://127.0.0.1:{port}{env.get('API_PREFIX', '')}"
     server = LocalServer(base_url, database_url, secret, log_path, process, env)
     try:
-        wait_ready(base_url, startup_timeout, process)
+        try:
+            wait_ready(base_url, startup_timeout, process)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n--- service log ---\n{server.log_tail()}") from exc
         yield server
-    except Exception as exc:
-        raise RuntimeError(f"{exc}\n--- service log ---\n{server.log_tail()}") from exc
     finally:
         stop(process)
         log_file.close()

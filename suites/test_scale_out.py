@@ -1,0 +1,121 @@
+"""Scale-out correctness with real processes: a worker killed with SIGKILL in the middle of
+an order burst loses nothing and half-writes nothing (PostgreSQL, two uvicorn workers),
+and SIGTERM lets in-flight requests finish. Afterwards stock + ordered quantities still
+add up to the starting stock, and every 201 the clients saw is an order in the database."""
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from suites.support.client import Api
+from suites.support.databases import sqlite_database, throwaway_database
+from suites.support.server import local_server, wait_ready
+
+LOGS = Path(__file__).resolve().parents[1] / "reports" / "pytest"
+pytestmark = [pytest.mark.usefixtures("local_run"), pytest.mark.heavy]
+STOCK = 400
+
+
+def worker_pids(main_pid: int) -> list[int]:
+    """Live uvicorn worker processes (spawned children; not the resource tracker)."""
+    pids = []
+    for pid in Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline and state != "Z":
+            pids.append(int(pid))
+    return pids
+
+
+def burst(base_url: str, product_id: int, seconds: float, clients: int = 8) -> list:
+    """Clients placing 1-item orders in a loop; each outcome is a status or an exception."""
+    outcomes: list = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        http = requests.Session()
+        while time.monotonic() < deadline:
+            try:
+                response = http.post(
+                    f"{base_url}/orders", json={"product_id": product_id, "quantity": 1}, timeout=10
+                )
+                outcome = (response.status_code, response.json())  # complete JSON, or raises
+            except (requests.RequestException, ValueError) as exc:
+                outcome = (None, type(exc).__name__)
+                time.sleep(0.05)
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    return threads, outcomes
+
+
+def assert_books_balance(api: Api, product_id: int, outcomes: list) -> None:
+    orders, offset = [], 0
+    while True:
+        page = api.get(
+            "/orders", params={"product_id": product_id, "limit": 100, "offset": offset}
+        ).json()
+        orders += page["items"]
+        offset += 100
+        if offset >= page["total"]:
+            break
+    stock = api.get(f"/products/{product_id}").json()["stock"]
+    assert stock + sum(order["quantity"] for order in orders) == STOCK
+    stored = {order["id"] for order in orders}
+    confirmed = {body["id"] for status, body in outcomes if status == 201}
+    assert confirmed <= stored  # nothing the clients were told about was lost
+    assert not [o for o in outcomes if o[0] is not None and o[0] >= 500], "server errors"
+    assert {o[0] for o in outcomes} <= {201, 409, None}
+
+
+def test_killing_a_worker_mid_burst_loses_nothing(scratch_dir, postgres_required):
+    with (
+        throwaway_database("postgres", scratch_dir) as url,
+        local_server(url, LOGS / "service-kill-worker.log", workers=2) as server,
+    ):
+        api = Api(server.base_url)
+        product = api.create_product(stock=STOCK)
+        threads, outcomes = burst(server.base_url, product["id"], seconds=4)
+        time.sleep(1.5)
+        victim = worker_pids(server.process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        for thread in threads:
+            thread.join(30)
+        wait_ready(server.base_url, 30)
+        deadline = time.monotonic() + 20
+        while len(worker_pids(server.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = worker_pids(server.process.pid)
+        assert victim not in workers and len(workers) == 2  # uvicorn replaced the dead worker
+        assert sum(1 for status, _ in outcomes if status == 201) > 10
+        assert_books_balance(api, product["id"], outcomes)
+
+
+def test_sigterm_lets_in_flight_requests_finish(scratch_dir):
+    with sqlite_database(scratch_dir, "sigterm") as url:
+        with local_server(url, LOGS / "service-sigterm.log") as server:
+            api = Api(server.base_url)
+            product = api.create_product(stock=STOCK)
+            threads, outcomes = burst(server.base_url, product["id"], seconds=3)
+            time.sleep(1)
+            os.kill(server.process.pid, signal.SIGTERM)
+            # uvicorn finishes in-flight requests, runs the shutdown, then re-raises SIGTERM
+            assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+            for thread in threads:
+                thread.join(30)
+            assert "Application shutdown complete" in server.log_path.read_text()
+        with local_server(url, LOGS / "service-sigterm-restart.log") as restarted:
+            assert_books_balance(Api(restarted.base_url), product["id"], outcomes)
+        assert sum(1 for status, _ in outcomes if status == 201) > 10
