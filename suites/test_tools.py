@@ -11,11 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_smoke_script(target):
-    env = {**os.environ, "BASE_URL": target.base_url, "WEBHOOK_SECRET": target.webhook_secret}
+def run_smoke(target, webhook_secret: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "BASE_URL": target.base_url, "WEBHOOK_SECRET": webhook_secret}
     if target.api_key:
         env["API_KEY"] = target.api_key
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "suites/smoke.py"],
         cwd=ROOT,
         env=env,
@@ -23,6 +23,10 @@ def test_smoke_script(target):
         text=True,
         timeout=300,
     )
+
+
+def test_smoke_script(target):
+    result = run_smoke(target, target.webhook_secret)
     out = ROOT / "reports" / "smoke"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"smoke-{target.name}.txt").write_text(result.stdout + result.stderr)
@@ -33,17 +37,7 @@ def test_smoke_script(target):
 
 
 def test_smoke_script_fails_loudly_on_a_wrong_secret(target):
-    env = {**os.environ, "BASE_URL": target.base_url, "WEBHOOK_SECRET": "whsec_" + "C" * 43}
-    if target.api_key:
-        env["API_KEY"] = target.api_key
-    result = subprocess.run(
-        [sys.executable, "suites/smoke.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_smoke(target, "whsec_" + "C" * 43)
     assert result.returncode == 1 and "FAIL pay" in result.stdout + result.stderr
 
 
