@@ -42,6 +42,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import gevent
 import requests
 
 # (ruff sorts `locust` as first-party because of this directory's name; it is the library)
@@ -78,41 +79,40 @@ class Run:
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser) -> None:
-    group = parser.add_argument_group("Orders & Inventory")
-    group.add_argument(
+    parser.add_argument(
         "--webhook-secret",
         env_var="WEBHOOK_SECRET",
         default="",
         is_secret=True,
         help="Standard Webhooks secret of the target (whsec_... or base64)",
     )
-    group.add_argument(
+    parser.add_argument(
         "--api-key",
         env_var="API_KEY",
         default="",
         is_secret=True,
         help="sent as X-API-Key on writes when set",
     )
-    group.add_argument(
+    parser.add_argument(
         "--skip-pay",
         env_var="LOCUST_SKIP_PAY",
         action="store_true",
         default=False,
         help="do not call POST /webhooks/payment",
     )
-    group.add_argument(
+    parser.add_argument(
         "--no-wait",
         env_var="LOCUST_NO_WAIT",
         action="store_true",
         default=False,
         help="zero think time (capacity runs)",
     )
-    group.add_argument("--catalogue-size", type=int, default=50, help="products created")
-    group.add_argument("--initial-stock", type=int, default=1000, help="stock per product")
-    group.add_argument(
+    parser.add_argument("--catalogue-size", type=int, default=50, help="products created")
+    parser.add_argument("--initial-stock", type=int, default=1000, help="stock per product")
+    parser.add_argument(
         "--run-id", env_var="LOCUST_RUN_ID", default="", help="prefix for SKUs (default: random)"
     )
-    group.add_argument(
+    parser.add_argument(
         "--outcomes-file",
         default="",
         help="write expected outcomes and the final error list here (JSON)",
@@ -151,7 +151,8 @@ def _create_catalogue(environment, **_kwargs) -> None:
     except Exception as exc:
         log.error("setup failed, stopping: %s", exc)
         environment.process_exit_code = 2
-        environment.runner.quit()
+        Run.product_ids = []
+        gevent.spawn(environment.runner.quit)  # after start() returns, so nothing waits on -t
         return
     log.info("run %s: created %d products", Run.id, len(Run.product_ids))
 
@@ -214,9 +215,15 @@ def judge(response, expected_status: int, *, tolerated: tuple[str, ...] = ()) ->
 class ApiUser(FastHttpUser):
     abstract = True
 
-    def call(self, method: str, path: str, name: str, expect: int = 200, **kwargs):
-        """A context manager for one request, with writes carrying X-API-Key when set."""
-        if method != "GET":
+    def on_start(self) -> None:
+        if not Run.product_ids:
+            gevent.sleep(3600)  # setup failed and the run is quitting: idle until killed
+
+    def call(self, method: str, path: str, name: str, *, api_key: bool | None = None, **kwargs):
+        """A `catch_response` request; writes carry X-API-Key when one is configured (the
+        webhook opts out: like the real provider, it authenticates by signature only)."""
+        send_key = method != "GET" if api_key is None else api_key
+        if send_key and Run.write_headers:
             kwargs["headers"] = {**Run.write_headers, **kwargs.get("headers", {})}
         return self.client.request(method, path, name=name, catch_response=True, **kwargs)
 
@@ -280,7 +287,12 @@ class Shopper(ApiUser):
         body = json.dumps(event).encode()
         headers = {"Content-Type": "application/json", **sign_headers(Run.webhook_key, body)}
         with self.call(
-            "POST", "/webhooks/payment", "/webhooks/payment", data=body, headers=headers
+            "POST",
+            "/webhooks/payment",
+            "/webhooks/payment",
+            api_key=False,
+            data=body,
+            headers=headers,
         ) as response:
             if not judge(response, 200):
                 return False

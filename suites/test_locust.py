@@ -26,8 +26,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture
 def local_only(request: pytest.FixtureRequest) -> None:
-    target = request.config.getoption("--target")
-    base_url = request.config.getoption("--base-url")
+    target = request.config.getoption("--target", default=None)
+    base_url = request.config.getoption("--base-url", default=None)
     if (target or "local") != "local" or base_url:
         pytest.skip(
             f"local-only: the Locust check starts its own service "
