@@ -57,6 +57,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--webhook-secret", default=None, help="webhook secret (or WEBHOOK_SECRET)")
     group.addoption("--api-key", default=None, help="X-API-Key for writes (or API_KEY)")
     group.addoption(
+        "--reports-dir",
+        default=os.environ.get("PYTEST_REPORTS_DIR"),
+        help="where report.html, junit.xml, results.json and service logs go "
+        "(default reports/pytest, or reports/pytest-<target> for a deployment)",
+    )
+    group.addoption(
         "--warmup-timeout",
         type=float,
         default=180.0,
@@ -107,6 +113,8 @@ _PG_PROBLEM = pytest.StashKey[str | None]()
 
 def report_dir(config: pytest.Config) -> Path:
     """reports/pytest for the local target, reports/pytest-<kind> for a deployment."""
+    if config.getoption("--reports-dir"):
+        return Path(config.getoption("--reports-dir"))
     kind = config.stash.get(_KIND, "local")
     return REPORTS / ("pytest" if kind == "local" else f"pytest-{kind}")
 
@@ -162,7 +170,7 @@ def target(request: pytest.FixtureRequest, scratch_dir: Path):
         yield Target(name, config.stash[_KIND], base_url, secret, api_key)
         return
     backend = name.removeprefix("local-")
-    log_path = REPORTS / "pytest" / f"service-{backend}.log"
+    log_path = report_dir(config) / f"service-{backend}.log"
     log_path.unlink(missing_ok=True)
     with (
         throwaway_database(backend, scratch_dir) as database_url,

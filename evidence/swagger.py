@@ -1,0 +1,416 @@
+"""The Swagger UI walk-through, in a real browser: what a person does with "Try it out".
+
+Playwright drives Debian's Chromium (`/usr/bin/chromium`; Playwright's own browser
+download does not work here). Each step opens an operation in `/docs`, fills the real
+form fields (path and query parameters, the JSON body), presses Execute, reads the status
+and body back *from the response panel* (ids created in one step feed the next), and
+screenshots the operation with its live response into `NN-<step>.png`. SKUs carry a
+random suffix, so the walk can run again and again against a shared deployment.
+
+    python -m evidence.swagger --base-url http://127.0.0.1:8000 --out reports/screens
+"""
+
+import argparse
+import contextlib
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    f"Chromium not found at {CHROMIUM}: install Debian's package with "
+    "`apt-get update && apt-get install -y chromium` "
+    "(Playwright's own browser download does not work here)"
+)
+VIEWPORT = {"width": 1280, "height": 900}
+# Only the live response matters in a screenshot: hide the documented responses table.
+HIDE_DOCUMENTED = """
+.responses-inner > table.responses-table:not(.live-responses-table),
+.responses-inner > div > h4 { display: none !important; }
+"""
+WALKTHROUGH_FILE = "walkthrough.json"
+
+
+class ChromiumMissing(RuntimeError):
+    pass
+
+
+def require_chromium() -> None:
+    if not CHROMIUM.exists():
+        raise ChromiumMissing(INSTALL_HINT)
+
+
+@dataclass
+class Action:
+    """One "Try it out" on one operation."""
+
+    slug: str
+    title: str
+    method: str
+    path: str  # as in the contract, without API_PREFIX
+    expected: int
+    params: Callable[[dict], dict] = lambda state: {}
+    body: Callable[[dict], dict] | None = None
+    after: Callable[[dict, object], str | None] = lambda state, body: None  # -> problem
+
+
+@dataclass
+class Shot:
+    """What a step showed: the evidence for one screenshot."""
+
+    index: int
+    slug: str
+    title: str
+    method: str
+    path: str
+    expected: int
+    status: int | None = None
+    body: str = ""
+    request: dict = field(default_factory=dict)
+    file: str | None = None
+    ok: bool = False
+    problem: str | None = None
+    seconds: float = 0.0
+
+
+def _remember(key: str) -> Callable[[dict, object], str | None]:
+    def after(state: dict, body: object) -> str | None:
+        if not isinstance(body, dict) or "id" not in body:
+            return f"no id in the response body: {body!r:.200}"
+        state[key] = body["id"]
+        return None
+
+    return after
+
+
+def _expect(field_name: str, value: object) -> Callable[[dict, object], str | None]:
+    def after(state: dict, body: object) -> str | None:
+        got = body.get(field_name) if isinstance(body, dict) else None
+        return None if got == value else f"{field_name} is {got!r}, expected {value!r}"
+
+    return after
+
+
+def flow() -> list[Action]:
+    """The assignment's flow: product CRUD, then an order created, read, updated, canceled."""
+    return [
+        Action(
+            "create-product",
+            "Create a product",
+            "post",
+            "/products",
+            201,
+            body=lambda s: {"sku": s["sku"], "name": "Swagger mug", "price": 12.5, "stock": 10},
+            after=_remember("product_id"),
+        ),
+        Action(
+            "list-products",
+            "List products, filtered by the new SKU",
+            "get",
+            "/products",
+            200,
+            params=lambda s: {"sku": s["sku"]},
+            after=_expect("total", 1),
+        ),
+        Action(
+            "get-product",
+            "Get the product",
+            "get",
+            "/products/{product_id}",
+            200,
+            params=lambda s: {"product_id": s["product_id"]},
+            after=lambda s, b: _expect("id", s["product_id"])(s, b),
+        ),
+        Action(
+            "update-product",
+            "Update the product (PUT, partial: price and stock)",
+            "put",
+            "/products/{product_id}",
+            200,
+            params=lambda s: {"product_id": s["product_id"]},
+            body=lambda s: {"price": 14.0, "stock": 12},
+            after=_expect("price", 14.0),
+        ),
+        Action(
+            "delete-product",
+            "Delete the product",
+            "delete",
+            "/products/{product_id}",
+            204,
+            params=lambda s: {"product_id": s["product_id"]},
+        ),
+        Action(
+            "get-deleted-product",
+            "Get the deleted product: the error contract (404 problem+json)",
+            "get",
+            "/products/{product_id}",
+            404,
+            params=lambda s: {"product_id": s["product_id"]},
+            after=_expect("code", "product_not_found"),
+        ),
+        Action(
+            "create-product-for-order",
+            "Create a second product to order",
+            "post",
+            "/products",
+            201,
+            body=lambda s: {"sku": s["sku2"], "name": "Swagger lamp", "price": 19.99, "stock": 5},
+            after=_remember("order_product_id"),
+        ),
+        Action(
+            "create-order",
+            "Create an order (takes stock)",
+            "post",
+            "/orders",
+            201,
+            body=lambda s: {"product_id": s["order_product_id"], "quantity": 2},
+            after=_remember("order_id"),
+        ),
+        Action(
+            "get-order",
+            "Get the order",
+            "get",
+            "/orders/{order_id}",
+            200,
+            params=lambda s: {"order_id": s["order_id"]},
+            after=_expect("status", "PENDING"),
+        ),
+        Action(
+            "update-order",
+            "Update the order (PUT: quantity 2 -> 3)",
+            "put",
+            "/orders/{order_id}",
+            200,
+            params=lambda s: {"order_id": s["order_id"]},
+            body=lambda s: {"quantity": 3},
+            after=_expect("quantity", 3),
+        ),
+        Action(
+            "cancel-order",
+            "Cancel the order (stock comes back)",
+            "post",
+            "/orders/{order_id}/cancel",
+            200,
+            params=lambda s: {"order_id": s["order_id"]},
+            after=_expect("status", "CANCELED"),
+        ),
+    ]
+
+
+def _origin(base_url: str) -> str:
+    """/docs, /redoc and /openapi.json stay at the server root, whatever API_PREFIX is."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _operation_ids(origin: str, timeout: float) -> dict[tuple[str, str], str]:
+    """(method, contract path) -> the DOM id Swagger UI gives the operation's block."""
+    spec = requests.get(f"{origin}/openapi.json", timeout=timeout).json()
+    ids = {}
+    for path, operations in spec.get("paths", {}).items():
+        for method, op in operations.items():
+            if isinstance(op, dict) and op.get("operationId") and op.get("tags"):
+                ids[(method, path)] = f"operations-{op['tags'][0]}-{op['operationId']}"
+    return ids
+
+
+class Walk:
+    """One browser page on /docs, and the operations it drives."""
+
+    def __init__(self, page, base_url: str, out: Path, timeout_ms: float) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.origin = _origin(base_url)
+        self.out = out
+        self.timeout = timeout_ms
+        self.ids = _operation_ids(self.origin, timeout_ms / 1000)
+
+    def operation(self, method: str, path: str):
+        """The operation block: by Swagger UI's id, else by method and `data-path`."""
+        dom_id = next(
+            (i for (m, p), i in self.ids.items() if m == method and p.endswith(path)), None
+        )
+        if dom_id:
+            block = self.page.locator(f'[id="{dom_id}"]')
+            if block.count():
+                return block
+        summary = self.page.locator(f'.opblock-summary-path[data-path$="{path}"]')
+        return self.page.locator(f".opblock.opblock-{method}").filter(has=summary).first
+
+    def run(self, index: int, action: Action, state: dict) -> Shot:
+        shot = Shot(
+            index, action.slug, action.title, action.method.upper(), action.path, action.expected
+        )
+        started = time.monotonic()
+        block = self.operation(action.method, action.path)
+        block.scroll_into_view_if_needed(timeout=self.timeout)
+        if "is-open" not in (block.get_attribute("class") or ""):
+            block.locator(".opblock-summary").first.click()
+        try_out = block.locator(".try-out__btn").first
+        try_out.wait_for(timeout=self.timeout)
+        if "try it out" in try_out.inner_text().lower():
+            try_out.click()
+        clear = block.locator(".btn-clear")
+        if clear.count() and clear.is_visible():
+            clear.click()
+            block.locator(".live-responses-table").wait_for(state="detached", timeout=self.timeout)
+        params = {k: str(v) for k, v in action.params(state).items()}
+        for name, value in params.items():
+            block.locator(f'input[placeholder="{name}"]').fill(value, timeout=self.timeout)
+        body = action.body(state) if action.body else None
+        if body is not None:
+            block.locator("textarea.body-param__text").fill(json.dumps(body, indent=2))
+        shot.request = {"params": params, "body": body}
+        block.locator(".execute").click()
+        status_cell = block.locator(".live-responses-table tbody .response-col_status").first
+        status_cell.wait_for(timeout=self.timeout)
+        shot.status = int(status_cell.inner_text().strip() or 0)
+        code = block.locator(".live-responses-table .response-col_description .highlight-code pre")
+        shot.body = code.first.inner_text() if code.count() else ""
+        parsed: object = shot.body
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(shot.body) if shot.body.strip() else None
+        shot.file = f"{index:02d}-{action.slug}.png"
+        block.screenshot(path=str(self.out / shot.file))
+        if shot.status != action.expected:
+            shot.problem = f"status {shot.status}, expected {action.expected}"
+        else:
+            shot.problem = action.after(state, parsed)
+        shot.ok = shot.problem is None
+        shot.seconds = round(time.monotonic() - started, 2)
+        return shot
+
+
+def _clean(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for old in (*out.glob("[0-9][0-9]-*.*"), out / WALKTHROUGH_FILE):
+        old.unlink(missing_ok=True)
+
+
+def walk(base_url: str, out: Path, *, api_key: str | None = None, timeout_s: float = 30) -> dict:
+    """Run the whole flow; write the screenshots and `walkthrough.json`; return the record.
+
+    Stops at the first failing step (the later ones need its ids) and records the rest as
+    not run, so the page shows where the flow broke.
+    """
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    _clean(out)
+    suffix = secrets.token_hex(4).upper()
+    state: dict = {"sku": f"SWAGGER-{suffix}", "sku2": f"SWAGGER-{suffix}-B"}
+    actions = flow()
+    record = {"base_url": base_url, "docs_url": f"{_origin(base_url)}/docs", "steps": []}
+    shots: list[Shot] = []
+    error = None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORT)
+            if api_key:
+                context.set_extra_http_headers({"X-API-Key": api_key})
+            page = context.new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            page.goto(f"{_origin(base_url)}/docs", wait_until="networkidle")
+            page.locator(".opblock").first.wait_for()
+            page.screenshot(path=str(out / "00-docs.png"), full_page=True)
+            record["docs"] = "00-docs.png"
+            page.add_style_tag(content=HIDE_DOCUMENTED)
+            runner = Walk(page, base_url, out, timeout_s * 1000)
+            for index, action in enumerate(actions, start=1):
+                try:
+                    shot = runner.run(index, action, state)
+                except Exception as exc:  # a selector that never appeared, a timeout...
+                    shot = Shot(
+                        index,
+                        action.slug,
+                        action.title,
+                        action.method.upper(),
+                        action.path,
+                        action.expected,
+                    )
+                    shot.problem = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+                    shot.file = f"{index:02d}-{action.slug}.png"
+                    page.screenshot(path=str(out / shot.file))
+                shots.append(shot)
+                if not shot.ok:
+                    break
+            # ReDoc's full page is ~15,000 px tall: JPEG keeps it readable at a fifth of the size
+            redoc = f"{len(actions) + 1:02d}-redoc.jpg"
+            page.goto(f"{_origin(base_url)}/redoc", wait_until="networkidle")
+            page.locator(".api-content").first.wait_for()
+            page.screenshot(path=str(out / redoc), full_page=True, type="jpeg", quality=70)
+            record["redoc"] = redoc
+        except Exception as exc:
+            error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        finally:
+            browser.close()
+    ran = {shot.slug for shot in shots}
+    for index, action in enumerate(actions, start=1):
+        if action.slug not in ran:
+            shots.append(
+                Shot(
+                    index,
+                    action.slug,
+                    action.title,
+                    action.method.upper(),
+                    action.path,
+                    action.expected,
+                    problem="not run: an earlier step failed",
+                )
+            )
+    record["steps"] = [asdict(s) for s in sorted(shots, key=lambda s: s.index)]
+    record["error"] = error
+    record["ok"] = error is None and all(s.ok for s in shots)
+    (out / WALKTHROUGH_FILE).write_text(json.dumps(record, indent=2))
+    return record
+
+
+def capture_file(html: Path, png: Path, *, height: int = 1600) -> None:
+    """Screenshot a local HTML file (a Locust dashboard) in the same hardened browser."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": height})
+            page.route("http*://**", lambda route: route.abort())  # offline, by construction
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            page.wait_for_timeout(1500)  # the dashboard draws its charts after load
+            page.screenshot(path=str(png), full_page=False)
+        finally:
+            browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Swagger UI walk-through with screenshots.")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--api-key")
+    args = parser.parse_args(argv)
+    record = walk(args.base_url, args.out, api_key=args.api_key)
+    for step in record["steps"]:
+        print(f"{step['index']:02d} {step['slug']}: {step['status']} {step['problem'] or 'ok'}")
+    return 0 if record["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
