@@ -89,7 +89,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     with (
         sqlite_database(scratch) as url,
-        local_server(url, OUT / "service.log", extra_env={"LOG_LEVEL": "WARNING"}) as server,
+        local_server(url, OUT / "service.log") as server,  # as deployed: JSON access log on
     ):
         base, pid = server.base_url, server.process.pid
         post = lambda body: requests.post(f"{base}/products", json=body).json()  # noqa: E731
