@@ -11,16 +11,14 @@ Reports land in reports/pytest/ (self-contained HTML, JUnit XML, results.json).
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from suites.support.client import Api
 from suites.support.databases import postgres_problem, throwaway_database
-from suites.support.server import LocalServer, local_server
+from suites.support.server import LocalServer, local_server, warm_up
 
 ROOT = Path(__file__).resolve().parent
 REPORTS = ROOT / "reports"
@@ -166,7 +164,10 @@ def target(request: pytest.FixtureRequest, scratch_dir: Path):
     api_key = config.getoption("--api-key") or os.environ.get("API_KEY")
     if not name.startswith("local-"):
         base_url, secret = config.stash[_REMOTE]
-        _warm_up(base_url, config.getoption("--warmup-timeout"))
+        try:
+            warm_up(base_url, config.getoption("--warmup-timeout"))
+        except TimeoutError as exc:
+            pytest.exit(str(exc), 3)
         yield Target(name, config.stash[_KIND], base_url, secret, api_key)
         return
     backend = name.removeprefix("local-")
@@ -177,22 +178,6 @@ def target(request: pytest.FixtureRequest, scratch_dir: Path):
         local_server(database_url, log_path) as server,
     ):
         yield Target(name, "local", server.base_url, server.webhook_secret, None, backend, server)
-
-
-def _warm_up(base_url: str, timeout: float) -> None:
-    """Free-plan instances sleep; the first request wakes them (bounded wait)."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            response = requests.get(f"{base_url}/health", timeout=30)
-            if response.status_code == 200:
-                return
-            last = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            last = exc.__class__.__name__
-        time.sleep(3)
-    pytest.exit(f"{base_url}/health did not answer 200 within {timeout:.0f} s ({last})", 3)
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ import argparse
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evidence.layout import ROOT, Layout
+from evidence.collect import git_commit
+from evidence.layout import Layout
 from evidence.steps import (
     FAILED,
     Progress,
@@ -77,27 +77,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where artifacts go (default reports/)",
     )
     return parser.parse_args(argv)
-
-
-def git_commit() -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{sha} (+ uncommitted changes)" if dirty else sha
 
 
 def service_version(base_url: str | None) -> str | None:

@@ -693,7 +693,7 @@ def collect(layout: Layout, primary: str | None = None) -> dict:
         "verdict": overall,
         "meta": {
             "version": manifest.get("version") or _declared_version(),
-            "git_commit": manifest.get("git_commit") or _git_commit(),
+            "git_commit": manifest.get("git_commit") or git_commit(),
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "run_started": manifest.get("started_at"),
             "run_duration_s": manifest.get("duration_s"),
@@ -712,10 +712,17 @@ def _declared_version() -> str | None:
     return found.group(1) if found else None
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     try:
-        return subprocess.run(
+        sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -723,3 +730,4 @@ def _git_commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{sha} (+ uncommitted changes)" if dirty else sha

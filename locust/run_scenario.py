@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -38,7 +37,7 @@ from proc_cpu import CpuSampler  # noqa: E402
 from summarize import capacity_steps, hot_spots, markdown, stats_from_json  # noqa: E402
 
 from suites.support.databases import throwaway_database  # noqa: E402
-from suites.support.server import local_server  # noqa: E402
+from suites.support.server import local_server, warm_up  # noqa: E402
 
 TARGET_URL_ENV = {"render": "RENDER_URL", "ngrok": "NGROK_URL"}
 P99_TARGET_MS = 100.0
@@ -144,7 +143,10 @@ def open_target(args: argparse.Namespace, results: Path):
         secret = args.webhook_secret or os.environ.get("WEBHOOK_SECRET")
         if not secret and not args.skip_pay:
             raise SystemExit(f"--target {kind} needs --webhook-secret or WEBHOOK_SECRET")
-        warm_up(base_url.rstrip("/"), args.warmup_timeout)
+        try:
+            warm_up(base_url.rstrip("/"), args.warmup_timeout)
+        except TimeoutError as exc:
+            raise SystemExit(str(exc)) from None
         yield Target(kind, base_url.rstrip("/"), secret, f"{kind} {base_url}")
         return
     log_path = results / f"{args.scenario}_service.log"
@@ -161,19 +163,6 @@ def open_target(args: argparse.Namespace, results: Path):
             f"local ({workers}, {args.database}, {server.base_url})",
             server.process.pid,
         )
-
-
-def warm_up(base_url: str, timeout: float) -> None:
-    """A sleeping free-plan instance wakes on the first request; wait for /health."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base_url}/health", timeout=30).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(3)
-    raise SystemExit(f"{base_url}/health did not answer 200 within {timeout:.0f} s")
 
 
 # --- running Locust --------------------------------------------------------------------------

@@ -68,6 +68,23 @@ def wait_ready(base_url: str, timeout: float, process: subprocess.Popen | None =
     raise TimeoutError(f"{base_url}/ready did not answer 200 within {timeout:.0f} s")
 
 
+def warm_up(base_url: str, timeout: float, pause: float = 3) -> None:
+    """Wait (bounded) for a deployment to answer /health: free-plan instances sleep and the
+    first request wakes them. Raises TimeoutError with the last thing seen."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(f"{base_url}/health", timeout=30)
+            if response.status_code == 200:
+                return
+            last = f"HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            last = exc.__class__.__name__
+        time.sleep(pause)
+    raise TimeoutError(f"{base_url}/health did not answer 200 within {timeout:.0f} s ({last})")
+
+
 @contextmanager
 def local_server(
     database_url: str,
