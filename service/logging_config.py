@@ -25,6 +25,12 @@ class _ConsoleWithFields(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
+    # The logging docs' "Optimization" switches: no caller lookup (a stack walk per record)
+    # and no thread/process names, none of which our lines print.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(
