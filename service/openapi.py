@@ -128,6 +128,12 @@ PROBLEM_EXAMPLES: dict[str, dict] = {
         "rate_limited",
         "Too many write requests: the limit is 1200 per 60 seconds",
     ),
+    "invalid_signature": _problem(
+        401, "Unauthorized", "invalid_signature", "Invalid webhook signature"
+    ),
+    "stale_webhook": _problem(
+        401, "Unauthorized", "stale_webhook", "Webhook timestamp outside tolerance"
+    ),
     "not_ready": _problem(503, "Service Unavailable", "not_ready", "Database unavailable"),
     "internal_error": _problem(
         500, "Internal Server Error", "internal_error", "Internal server error"
@@ -136,7 +142,7 @@ PROBLEM_EXAMPLES: dict[str, dict] = {
 
 _DESCRIPTIONS = {
     400: "Bad request",
-    401: "Unauthorized",
+    401: "Unauthorized (missing or wrong key or signature, stale webhook)",
     403: "Forbidden",
     413: "Request body too large",
     429: "Rate limited (`Retry-After` says when to retry)",
