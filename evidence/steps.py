@@ -179,8 +179,22 @@ def pytest_step(
     started = time.monotonic()
     code = run_command(command, env=_env(target), log=log, target=target, progress=progress)
     detail = _pytest_detail(out / "results.json", code)
+    return _command_result("pytest", command, code, started, detail, log, target, layout)
+
+
+def _command_result(
+    name: str,
+    command: list[str],
+    code: int,
+    started: float,
+    detail: str,
+    log: Path,
+    target: Target,
+    layout: Layout,
+) -> StepResult:
+    """A step that ran one command: passed when it exited 0."""
     return StepResult(
-        "pytest",
+        name,
         PASSED if code == 0 else FAILED,
         round(time.monotonic() - started, 1),
         detail,
@@ -245,15 +259,7 @@ def curl_step(target: Target, layout: Layout, progress: Progress) -> StepResult:
             detail += " (unexpected: " + ", ".join(bad) + ")"
     except (OSError, ValueError, KeyError):
         detail += "; no transcript.json"
-    return StepResult(
-        "curl",
-        PASSED if code == 0 else FAILED,
-        round(time.monotonic() - started, 1),
-        detail,
-        [target.mask(" ".join(command))],
-        [code],
-        _rel(log, layout),
-    )
+    return _command_result("curl", command, code, started, detail, log, target, layout)
 
 
 def swagger_step(target: Target, layout: Layout, progress: Progress) -> StepResult:

@@ -112,14 +112,19 @@ def test_missing_steps_are_shown_as_missing_and_the_verdict_is_not_green(reports
     assert NOT_MEASURED in html[html.index('id="reflection"') :]
 
 
-def test_a_step_skipped_on_purpose_is_reported_as_skipped(reports: Path) -> None:
+def mark_locust_step(reports: Path, **fields: str) -> None:
+    """Drop the Locust artifacts and record the step in the run manifest as `fields` say."""
     shutil.rmtree(reports / "locust")
     manifest = reports / "evidence" / "run-local.json"
     run = json.loads(manifest.read_text())
     for step in run["steps"]:
         if step["name"] == "locust":
-            step.update(status="skipped", detail="--skip-locust")
+            step.update(fields)
     manifest.write_text(json.dumps(run))
+
+
+def test_a_step_skipped_on_purpose_is_reported_as_skipped(reports: Path) -> None:
+    mark_locust_step(reports, status="skipped", detail="--skip-locust")
     html, verdict = render(reports)
     assert verdict == "incomplete"
     assert "skipped (--skip-locust)" in html
@@ -154,13 +159,7 @@ def test_failed_steps_are_shown_with_their_details_and_the_verdict_is_red(report
 
 
 def test_a_failed_run_step_without_artifacts_is_failed_not_missing(reports: Path) -> None:
-    shutil.rmtree(reports / "locust")
-    manifest = reports / "evidence" / "run-local.json"
-    run = json.loads(manifest.read_text())
-    for step in run["steps"]:
-        if step["name"] == "locust":
-            step.update(status="failed", detail="locust/run_scenario.py not found")
-    manifest.write_text(json.dumps(run))
+    mark_locust_step(reports, status="failed", detail="locust/run_scenario.py not found")
     html, verdict = render(reports)
     assert verdict == "failed"
     assert "locust/run_scenario.py not found" in html
