@@ -2,149 +2,121 @@
 
     pytest                                   # local: starts the service (SQLite, and
                                              #   PostgreSQL too when TEST_DATABASE_URL is set)
-    pytest --target=render --base-url URL    # or RENDER_URL; secret from WEBHOOK_SECRET
+    pytest --target=render                   # RENDER_URL (or --base-url), WEBHOOK_SECRET
     pytest --target=ngrok                    # NGROK_URL
     pytest --base-url URL                    # any other deployment
+    pytest tests                             # the tests of the tooling itself
 
-Reports land in reports/pytest/ (self-contained HTML, JUnit XML, results.json).
+The options and their resolution live in `tooling.target` (shared with the evidence builder
+and the Locust runner); the reports go where `tooling.layout` says (`reports/<kind>/pytest/`).
+
+Markers: `local_only` (the test starts its own service processes: skipped, with the reason,
+against a deployment) and `requires("postgres" | "redis" | "chromium")` (skipped with a
+one-line reason where the machine lacks it; a failure instead when CI sets REQUIRE_*=1).
 """
 
 import json
-import os
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from suites.support.client import Api
-from suites.support.databases import postgres_problem, throwaway_database
-from suites.support.server import LocalServer, local_server, warm_up
+from tooling import capabilities
+from tooling.layout import Reports, TargetReports
+from tooling.servers import throwaway_service, warm_up
+from tooling.target import Target, TargetError, add_options, resolve
 
-ROOT = Path(__file__).resolve().parent
-REPORTS = ROOT / "reports"
-TARGET_URL_ENV = {"ngrok": "NGROK_URL", "render": "RENDER_URL"}
-REQUIRE_POSTGRES_ENV = "REQUIRE_POSTGRES"
+BACKENDS = ("sqlite", "postgres")
 
-
-@dataclass
-class Target:
-    """Where the suites send their requests."""
-
-    name: str  # local-sqlite, local-postgres, render, ngrok, url
-    kind: str  # local, render, ngrok, url
-    base_url: str
-    webhook_secret: str | None
-    api_key: str | None = None
-    backend: str = "remote"  # sqlite, postgres, remote
-    server: LocalServer | None = None
-
-    @property
-    def is_local(self) -> bool:
-        return self.server is not None
+_TARGET = pytest.StashKey[Target]()
+_REPORTS = pytest.StashKey[TargetReports]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("target", "where the black-box suites send requests")
-    group.addoption(
-        "--target",
-        choices=("local", "ngrok", "render"),
-        default=None,
-        help="local (default: start the service), ngrok or render",
-    )
-    group.addoption("--base-url", default=None, help="base URL of a running deployment")
-    group.addoption("--webhook-secret", default=None, help="webhook secret (or WEBHOOK_SECRET)")
-    group.addoption("--api-key", default=None, help="X-API-Key for writes (or API_KEY)")
+    add_options(group.addoption)
     group.addoption(
         "--reports-dir",
-        default=os.environ.get("PYTEST_REPORTS_DIR"),
-        help="where report.html, junit.xml, results.json and service logs go "
-        "(default reports/pytest, or reports/pytest-<target> for a deployment)",
-    )
-    group.addoption(
-        "--warmup-timeout",
-        type=float,
-        default=180.0,
-        help="seconds to wait for a sleeping deployment to answer /health",
+        default=None,
+        help="root of the reports tree (default reports/, or $REPORTS_DIR); this run "
+        "writes below <root>/<kind>/",
     )
 
 
-def _target_kind(config: pytest.Config) -> str:
-    kind = config.getoption("--target")
-    if kind is None:
-        return "url" if config.getoption("--base-url") else "local"
-    return kind
-
-
+@pytest.hookimpl(tryfirst=True)  # before pytest-metadata asks for the target
 def pytest_configure(config: pytest.Config) -> None:
-    kind = _target_kind(config)
-    config.stash[_KIND] = kind
-    if kind != "local":
-        base_url = config.getoption("--base-url") or os.environ.get(TARGET_URL_ENV.get(kind, ""))
-        if not base_url:
-            env = TARGET_URL_ENV.get(kind)
-            raise pytest.UsageError(
-                f"--target={kind} needs --base-url URL" + (f" or {env}" if env else "")
-            )
-        secret = config.getoption("--webhook-secret") or os.environ.get("WEBHOOK_SECRET")
-        if not secret:
-            raise pytest.UsageError(
-                f"--target={kind} needs the deployment's webhook secret: "
-                "--webhook-secret or WEBHOOK_SECRET"
-            )
-        config.stash[_REMOTE] = (base_url.rstrip("/"), secret)
-    backends = ["sqlite"]
-    problem = postgres_problem()
-    if problem is None:
-        backends.append("postgres")
-    elif os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
-        raise pytest.UsageError(f"{REQUIRE_POSTGRES_ENV}=1 but {problem}")
-    config.stash[_BACKENDS] = backends
-    config.stash[_PG_PROBLEM] = problem
-    _configure_reports(config, kind)
-
-
-_KIND = pytest.StashKey[str]()
-_REMOTE = pytest.StashKey[tuple[str, str]]()
-_BACKENDS = pytest.StashKey[list[str]]()
-_PG_PROBLEM = pytest.StashKey[str | None]()
-
-
-def report_dir(config: pytest.Config) -> Path:
-    """reports/pytest for the local target, reports/pytest-<kind> for a deployment."""
-    if config.getoption("--reports-dir"):
-        return Path(config.getoption("--reports-dir"))
-    kind = config.stash.get(_KIND, "local")
-    return REPORTS / ("pytest" if kind == "local" else f"pytest-{kind}")
-
-
-def _configure_reports(config: pytest.Config, kind: str) -> None:
-    out = report_dir(config)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        target = resolve(
+            config.getoption("--target"),
+            config.getoption("--base-url"),
+            config.getoption("--webhook-secret"),
+            config.getoption("--api-key"),
+            warmup_timeout=config.getoption("--warmup-timeout"),
+        )
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if target.is_local and capabilities.required("postgres"):
+        problem = capabilities.problem("postgres")
+        if problem:
+            raise pytest.UsageError(f"REQUIRE_POSTGRES=1 but {problem}")
+    root = config.getoption("--reports-dir")
+    reports = (Reports(Path(root).resolve()) if root else Reports.default()).target(target.kind)
+    config.stash[_TARGET] = target
+    config.stash[_REPORTS] = reports
+    reports.pytest.mkdir(parents=True, exist_ok=True)
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
-        config.option.htmlpath = str(out / "report.html")
+        config.option.htmlpath = str(reports.pytest / "report.html")
         config.option.self_contained_html = True
     if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(out / "junit.xml")
+        config.option.xmlpath = str(reports.pytest / "junit.xml")
 
 
-def backends(config: pytest.Config) -> list[str]:
-    """Database backends the local target runs on (sqlite, plus postgres when available)."""
-    return config.stash[_BACKENDS]
-
-
-def postgres_skip_reason(config: pytest.Config) -> str | None:
-    return config.stash[_PG_PROBLEM]
+def selected_target(config: pytest.Config) -> Target:
+    return config.stash[_TARGET]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    target = selected_target(metafunc.config)
     if "target" in metafunc.fixturenames:
-        kind = metafunc.config.stash[_KIND]
-        params = [f"local-{b}" for b in backends(metafunc.config)] if kind == "local" else [kind]
+        params = [f"local-{b}" for b in BACKENDS] if target.is_local else [target.name]
         metafunc.parametrize("target", params, indirect=True, scope="session")
     if "database_backend" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "database_backend", backends(metafunc.config), indirect=True, scope="session"
+        metafunc.parametrize("database_backend", BACKENDS, indirect=True, scope="session")
+
+
+def _skip_unless_available(capability: str) -> None:
+    problem = capabilities.problem(capability)
+    if problem:
+        if capabilities.required(capability):
+            pytest.fail(f"{capabilities.REQUIRE_ENV[capability]}=1 but {problem}")
+        pytest.skip(problem)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures are set up
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    target = selected_target(item.config)
+    if item.get_closest_marker("local_only") and not target.is_local:
+        pytest.skip(
+            f"starts its own service processes: runs with --target=local (this run: {target.name})"
         )
+    needed = {c for marker in item.iter_markers("requires") for c in marker.args}
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if params.get("target") == "local-postgres" or params.get("database_backend") == "postgres":
+        needed.add("postgres")
+    if "redis_url" in getattr(item, "fixturenames", ()):
+        needed.add("redis")
+    for capability in sorted(needed):  # here, not in fixtures: one summary line per reason
+        _skip_unless_available(capability)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def reports(pytestconfig: pytest.Config) -> TargetReports:
+    """Where this run's artifacts go (reports/<kind>/...)."""
+    return pytestconfig.stash[_REPORTS]
 
 
 @pytest.fixture(scope="session")
@@ -158,26 +130,20 @@ def database_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest, scratch_dir: Path):
-    name = request.param
-    config = request.config
-    api_key = config.getoption("--api-key") or os.environ.get("API_KEY")
-    if not name.startswith("local-"):
-        base_url, secret = config.stash[_REMOTE]
+def target(request: pytest.FixtureRequest, scratch_dir: Path, reports: TargetReports):
+    selected = selected_target(request.config)
+    if not selected.is_local:
         try:
-            warm_up(base_url, config.getoption("--warmup-timeout"))
+            warm_up(selected.base_url, selected.warmup_timeout)
         except TimeoutError as exc:
             pytest.exit(str(exc), 3)
-        yield Target(name, config.stash[_KIND], base_url, secret, api_key)
+        yield selected
         return
-    backend = name.removeprefix("local-")
-    log_path = report_dir(config) / f"service-{backend}.log"
+    backend = request.param.removeprefix("local-")
+    log_path = reports.service_log(backend)
     log_path.unlink(missing_ok=True)
-    with (
-        throwaway_database(backend, scratch_dir) as database_url,
-        local_server(database_url, log_path) as server,
-    ):
-        yield Target(name, "local", server.base_url, server.webhook_secret, None, backend, server)
+    with throwaway_service(backend, scratch_dir, log_path) as server:
+        yield selected.started(server, backend)
 
 
 @pytest.fixture
@@ -188,89 +154,58 @@ def api(target: Target):
 
 
 @pytest.fixture
-def local_run(request: pytest.FixtureRequest) -> None:
-    """For tests that start their own service processes with special settings: they run
-    in a local run only (a deployment's processes and settings are not ours to change)."""
-    kind = request.config.stash[_KIND]
-    if kind != "local":
-        pytest.skip(
-            f"starts its own service processes: runs with --target=local (this run: {kind})"
-        )
+def spawn_service(scratch_dir: Path, reports: TargetReports):
+    """For `local_only` tests that need the service with settings of their own:
+    `with spawn_service("rate-limit", extra_env={"RATE_LIMIT": "5/minute"}) as server:`
+    starts it on a fresh database (`backend="postgres"` for PostgreSQL), logging to
+    reports/local/pytest/service-<name>.log."""
 
+    def spawn(name: str, backend: str = "sqlite", **options) -> AbstractContextManager:
+        return throwaway_service(backend, scratch_dir, reports.service_log(name), **options)
 
-@pytest.fixture
-def postgres_required(request: pytest.FixtureRequest) -> None:
-    """For tests that need a throwaway PostgreSQL database of their own."""
-    problem = request.config.stash[_PG_PROBLEM]
-    if problem:
-        pytest.skip(problem)  # with REQUIRE_POSTGRES=1 the run already refused to start
+    return spawn
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """The Redis of TEST_REDIS_URL; CI (REQUIRE_REDIS=1) fails instead of skipping."""
-    url = os.environ.get("TEST_REDIS_URL")
-    problem = None if url else "TEST_REDIS_URL is not set (Redis-backed rate limits need a server)"
-    if url:
-        import redis
-
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-        except redis.RedisError as exc:
-            problem = f"Redis at TEST_REDIS_URL is unreachable: {exc.__class__.__name__}"
-    if problem:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"REQUIRE_REDIS=1 but {problem}")
-        pytest.skip(problem)
-    return url
+    """The Redis of TEST_REDIS_URL (a test asking for it is skipped, with the reason, when
+    there is none; CI sets REQUIRE_REDIS=1)."""
+    return capabilities.redis_url()
 
 
-@pytest.fixture
-def local_target(target: Target) -> Target:
-    """For tests that inspect or restart the server process itself."""
-    if not target.is_local:
-        pytest.skip(f"needs --target=local (this run targets {target.name})")
-    return target
-
-
-# --- reports ---------------------------------------------------------------------------------
+# --- reports -----------------------------------------------------------------------------------
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
-    target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
-    report.target = getattr(target, "name", None)
+    funcargs = getattr(item, "funcargs", {})
+    report.target = getattr(funcargs.get("target"), "name", None)
     if report.when == "call" and report.failed:
-        exchanges = []
-        for value in getattr(item, "funcargs", {}).values():
-            if isinstance(value, Api):
-                exchanges.extend(value.exchanges)
+        exchanges = [
+            e for value in funcargs.values() if isinstance(value, Api) for e in value.exchanges
+        ]
         if exchanges:
             text = "\n\n".join(e.render() for e in exchanges[-20:])
             report.sections.append(("HTTP exchanges (last 20)", text))
-            _attach_html(item, report, text)
+            if item.config.pluginmanager.getplugin("html"):
+                from pytest_html import extras
 
-
-def _attach_html(item: pytest.Item, report: pytest.TestReport, text: str) -> None:
-    plugin = item.config.pluginmanager.getplugin("html")
-    if plugin is None:
-        return
-    from pytest_html import extras
-
-    report.extras = [*getattr(report, "extras", []), extras.text(text, name="HTTP exchanges")]
+                report.extras = [
+                    *getattr(report, "extras", []),
+                    extras.text(text, name="HTTP exchanges"),
+                ]
 
 
 def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
-    kind = config.stash.get(_KIND, "local")
-    metadata["Target"] = kind
-    if kind == "local":
-        metadata["Base URL"] = "started per database backend: " + ", ".join(
-            config.stash.get(_BACKENDS, ["sqlite"])
-        )
-    else:
-        metadata["Base URL"] = config.stash[_REMOTE][0]
+    target = selected_target(config)
+    metadata["Target"] = target.kind
+    metadata["Base URL"] = (
+        "started per database backend: " + ", ".join(BACKENDS)
+        if target.is_local
+        else target.base_url
+    )
 
 
 _RESULTS: list[dict] = []
@@ -278,6 +213,9 @@ _RESULTS: list[dict] = []
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        reason = None
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
         _RESULTS.append(
             {
                 "nodeid": report.nodeid,
@@ -285,31 +223,30 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
                 "when": report.when,
                 "duration": round(report.duration, 4),
                 "target": getattr(report, "target", None),
-                "skip_reason": report.longrepr[2]
-                if report.skipped and isinstance(report.longrepr, tuple)
-                else None,
+                "skip_reason": reason,
             }
         )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not hasattr(session.config, "workerinput"):
-        out = report_dir(session.config) / "results.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        summary: dict[str, int] = {}
-        for result in _RESULTS:
-            summary[result["outcome"]] = summary.get(result["outcome"], 0) + 1
-        out.write_text(
-            json.dumps(
-                {
-                    "target": session.config.stash.get(_KIND, "local"),
-                    "base_url": session.config.stash[_REMOTE][0]
-                    if _REMOTE in session.config.stash
-                    else None,
-                    "exit_status": int(exitstatus),
-                    "summary": summary,
-                    "tests": _RESULTS,
-                },
-                indent=2,
-            )
+    config = session.config
+    if hasattr(config, "workerinput") or _TARGET not in config.stash:
+        return
+    target = selected_target(config)
+    summary: dict[str, int] = {}
+    for result in _RESULTS:
+        summary[result["outcome"]] = summary.get(result["outcome"], 0) + 1
+    out = config.stash[_REPORTS].pytest / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "target": target.kind,
+                "base_url": target.base_url,
+                "exit_status": int(exitstatus),
+                "summary": summary,
+                "tests": _RESULTS,
+            },
+            indent=2,
         )
+    )

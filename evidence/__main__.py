@@ -193,8 +193,8 @@ class LocalService:
             return self
         from contextlib import ExitStack
 
-        from suites.support.databases import sqlite_database
-        from suites.support.server import local_server
+        from tooling.databases import sqlite_database
+        from tooling.servers import local_server
 
         self.stack = ExitStack()
         try:

@@ -1,4 +1,4 @@
-"""Locust users for the Orders & Inventory API (contract: /work/shared/CONTRACT.md).
+"""Locust users for the Orders & Inventory API (the HTTP contract: docs/api.md).
 
 Run it through the scenario runner (`python locust/run_scenario.py light`), or directly:
 
@@ -36,7 +36,6 @@ import json
 import logging
 import random
 import secrets
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -47,13 +46,7 @@ import requests
 
 # (ruff sorts `locust` as first-party because of this directory's name; it is the library)
 from locust import FastHttpUser, between, constant, events, runners, task
-
-# `locust -f locust/locustfile.py` puts only this directory (and the cwd) on sys.path.
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from service.webhooks import parse_secrets, sign_headers  # noqa: E402
+from standardwebhooks.webhooks import Webhook  # the reference signer: no project import
 
 log = logging.getLogger("locustfile")
 
@@ -66,7 +59,7 @@ class Run:
 
     id = ""
     product_ids: list[int] = []
-    webhook_key: bytes | None = None
+    signer: Webhook | None = None
     write_headers: dict[str, str] = {}
     pay = True
     par_stock = 1000
@@ -146,7 +139,8 @@ def _create_catalogue(environment, **_kwargs) -> None:
                 raise RuntimeError(
                     "paying needs --webhook-secret or WEBHOOK_SECRET (or --skip-pay)"
                 )
-            Run.webhook_key = parse_secrets(options.webhook_secret)[0]
+            # the current secret: WEBHOOK_SECRET may list "current,previous"
+            Run.signer = Webhook(options.webhook_secret.split(",")[0].strip())
         Run.product_ids = _post_products(environment.host, options.catalogue_size)
     except Exception as exc:
         log.error("setup failed, stopping: %s", exc)
@@ -284,8 +278,14 @@ class Shopper(ApiUser):
                 "currency": "USD",
             },
         }
-        body = json.dumps(event).encode()
-        headers = {"Content-Type": "application/json", **sign_headers(Run.webhook_key, body)}
+        body = json.dumps(event)
+        msg_id, now = f"msg_{secrets.token_hex(12)}", datetime.now(UTC)
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Run.signer.sign(msg_id, now, body),
+        }
         with self.call(
             "POST",
             "/webhooks/payment",

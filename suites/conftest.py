@@ -1,24 +1,17 @@
 """Fixtures shared by the race tests: the selected target and, in the local PostgreSQL
 run, the same service with two worker processes on one database."""
 
-from pathlib import Path
-
 import pytest
 
-from suites.support.databases import throwaway_database
 from suites.support.racing import fresh_client
-from suites.support.server import local_server
-
-REPORTS = Path(__file__).resolve().parent.parent / "reports" / "pytest"
+from tooling.servers import throwaway_service
 
 
 @pytest.fixture(scope="session")
-def two_worker_postgres(scratch_dir):
+def two_worker_postgres(scratch_dir, reports):
     """The service with 2 uvicorn worker processes sharing one PostgreSQL database."""
-    with (
-        throwaway_database("postgres", scratch_dir) as database_url,
-        local_server(database_url, REPORTS / "service-postgres-2-workers.log", workers=2) as server,
-    ):
+    log = reports.service_log("postgres-2-workers")
+    with throwaway_service("postgres", scratch_dir, log, workers=2) as server:
         yield server
 
 

@@ -41,7 +41,6 @@ ENVIRONMENT_FILES = {
     "render": POSTMAN / "render.postman_environment.json",
 }
 SCHEMA_FILE = POSTMAN / "schema" / "collection-v2.1.0.json"
-REPORTS = ROOT / "reports" / "postman"
 
 COLLECTION = load_collection(COLLECTION_FILE)
 REQUEST_NAMES = [item.full_name for item in COLLECTION.requests]
@@ -54,7 +53,7 @@ HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "tra
 
 
 @pytest.fixture(scope="session")
-def postman_run(target) -> RunResult:
+def postman_run(target, reports) -> RunResult:
     """One run of the whole collection per target, saved for the evidence report."""
     environment = ENVIRONMENT_FILES["render" if target.kind == "render" else "local"]
     overrides = {
@@ -63,9 +62,9 @@ def postman_run(target) -> RunResult:
         "api_key": target.api_key or "",
     }
     result = run_collection(COLLECTION_FILE, environment, overrides=overrides)
-    REPORTS.mkdir(parents=True, exist_ok=True)
     report = {"target": target.name, "base_url": target.base_url, **result.to_json()}
-    out = REPORTS / f"results-{target.name}.json"
+    out = reports.postman(target.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return result
 

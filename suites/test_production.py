@@ -9,7 +9,6 @@ import re
 import secrets
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,30 +17,18 @@ import requests
 from service.webhooks import generate_secret
 from suites.contract import assert_problem
 from suites.support.client import Api, unique_sku
-from suites.support.databases import sqlite_database
-from suites.support.server import local_server
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGS = ROOT / "reports" / "pytest"
-pytestmark = pytest.mark.usefixtures("local_run")
-
-
-@contextmanager
-def service(scratch_dir: Path, name: str, **env: str):
-    with (
-        sqlite_database(scratch_dir, name) as url,
-        local_server(url, LOGS / f"service-{name}.log", extra_env=env) as server,
-    ):
-        yield server
+pytestmark = pytest.mark.local_only
 
 
 def new_product(api: Api) -> requests.Response:
     return api.post("/products", json={"sku": unique_sku(), "name": "P", "price": 1, "stock": 5})
 
 
-def test_api_keys_protect_writes_only(scratch_dir):
+def test_api_keys_protect_writes_only(spawn_service):
     keys = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with service(scratch_dir, "api-keys", API_KEYS=",".join(keys)) as server:
+    with spawn_service("api-keys", extra_env={"API_KEYS": ",".join(keys)}) as server:
         anonymous = Api(server.base_url)
         assert_problem(
             new_product(anonymous),
@@ -66,7 +53,7 @@ def test_api_keys_protect_writes_only(scratch_dir):
         assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
         assert spec["paths"]["/products"]["post"]["security"] == [{"ApiKey": []}]
         assert "security" not in spec["paths"]["/products"]["get"]
-        log = (LOGS / "service-api-keys.log").read_text()
+        log = server.log_path.read_text()
         assert all(key not in log for key in keys)
 
 
@@ -79,8 +66,8 @@ def test_without_keys_the_document_claims_no_security(api, target):
     assert all("security" not in op for item in spec["paths"].values() for op in item.values())
 
 
-def test_rate_limit_in_memory(scratch_dir):
-    with service(scratch_dir, "rate-limit", RATE_LIMIT="5/minute") as server:
+def test_rate_limit_in_memory(spawn_service):
+    with spawn_service("rate-limit", extra_env={"RATE_LIMIT": "5/minute"}) as server:
         api = Api(server.base_url)
         remaining = []
         for _ in range(5):
@@ -98,12 +85,12 @@ def test_rate_limit_in_memory(scratch_dir):
         assert read.status_code == 200 and "x-ratelimit-limit" not in read.headers
 
 
-def test_rate_limit_is_shared_through_redis(scratch_dir, redis_url):
+def test_rate_limit_is_shared_through_redis(spawn_service, redis_url):
     key = secrets.token_urlsafe(24)  # a fresh identity: counters of earlier runs do not count
     env = {"RATE_LIMIT": "5/minute", "REDIS_URL": redis_url, "API_KEYS": key}
     with (
-        service(scratch_dir, "redis-a", **env) as first,
-        service(scratch_dir, "redis-b", **env) as second,
+        spawn_service("redis-a", extra_env=env) as first,
+        spawn_service("redis-b", extra_env=env) as second,
     ):
         a, b = Api(first.base_url, api_key=key), Api(second.base_url, api_key=key)
         statuses = [new_product(client).status_code for client in (a, b, a, b, a)]
@@ -112,8 +99,8 @@ def test_rate_limit_is_shared_through_redis(scratch_dir, redis_url):
         assert_problem(new_product(a), 429, "rate_limited")
 
 
-def test_body_size_limit(scratch_dir):
-    with service(scratch_dir, "body-limit", MAX_BODY_BYTES="2048") as server:
+def test_body_size_limit(spawn_service):
+    with spawn_service("body-limit", extra_env={"MAX_BODY_BYTES": "2048"}) as server:
         api = Api(server.base_url)
         big = {"sku": unique_sku(), "name": "x" * 100, "price": 1, "stock": 1, "pad": "y" * 5000}
         response = api.post("/products", json=big)
@@ -128,9 +115,9 @@ def test_body_size_limit(scratch_dir):
         assert new_product(api).status_code == 201
 
 
-def test_security_headers_trusted_hosts_cors_and_gzip(scratch_dir):
+def test_security_headers_trusted_hosts_cors_and_gzip(spawn_service):
     env = {"ALLOWED_HOSTS": "127.0.0.1,*.example.com", "CORS_ORIGINS": "https://shop.example.com"}
-    with service(scratch_dir, "hardening", **env) as server:
+    with spawn_service("hardening", extra_env=env) as server:
         response = requests.get(f"{server.base_url}/health")
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
@@ -160,9 +147,9 @@ def test_security_headers_trusted_hosts_cors_and_gzip(scratch_dir):
         assert page.headers.get("content-encoding") == "gzip" and len(page.json()["items"]) >= 12
 
 
-def test_production_profile_starts_with_keys_and_sets_hsts(scratch_dir):
+def test_production_profile_starts_with_keys_and_sets_hsts(spawn_service):
     env = {"ENVIRONMENT": "production", "API_KEYS": secrets.token_urlsafe(24)}
-    with service(scratch_dir, "production", **env) as server:
+    with spawn_service("production", extra_env=env) as server:
         response = requests.get(f"{server.base_url}/health")
         assert response.headers["strict-transport-security"].startswith("max-age=")
         created = Api(server.base_url, api_key=env["API_KEYS"]).post(
@@ -212,8 +199,8 @@ def test_misconfiguration_stops_start_up_with_a_clear_message(env, message):
         assert secret not in result.stderr
 
 
-def test_metrics_and_structured_logs(scratch_dir):
-    with service(scratch_dir, "observability") as server:
+def test_metrics_and_structured_logs(spawn_service):
+    with spawn_service("observability") as server:
         api = Api(server.base_url, webhook_secret=server.webhook_secret)
         product = api.create_product(stock=1)
         order = api.create_order(product["id"])
@@ -253,8 +240,8 @@ def test_metrics_and_structured_logs(scratch_dir):
         assert "webhook-signature" not in log_text.lower()
 
 
-def test_console_log_format(scratch_dir):
-    with service(scratch_dir, "console-logs", LOG_FORMAT="console") as server:
+def test_console_log_format(spawn_service):
+    with spawn_service("console-logs", extra_env={"LOG_FORMAT": "console"}) as server:
         requests.get(f"{server.base_url}/products")
         line = next(
             line for line in server.log_path.read_text().splitlines() if "GET /products 200" in line

@@ -14,8 +14,8 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
-from suites.support.databases import throwaway_database
-from suites.support.server import free_port, wait_ready
+from tooling.databases import throwaway_database
+from tooling.servers import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
@@ -49,7 +49,8 @@ def test_blueprint_structure():
         assert "value" in var or "fromDatabase" in var or "generateValue" in var or "sync" in var
 
 
-@pytest.mark.usefixtures("local_run", "postgres_required")
+@pytest.mark.local_only
+@pytest.mark.requires("postgres")
 def test_start_command_serves_here_on_postgres(scratch_dir, tmp_path):
     port = free_port()
     api_key = secrets.token_urlsafe(24)

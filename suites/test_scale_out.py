@@ -13,11 +13,10 @@ import pytest
 import requests
 
 from suites.support.client import Api
-from suites.support.databases import sqlite_database, throwaway_database
-from suites.support.server import local_server, wait_ready
+from tooling.databases import sqlite_database
+from tooling.servers import local_server, wait_ready
 
-LOGS = Path(__file__).resolve().parents[1] / "reports" / "pytest"
-pytestmark = [pytest.mark.usefixtures("local_run"), pytest.mark.heavy]
+pytestmark = [pytest.mark.local_only, pytest.mark.heavy]
 STOCK = 400
 
 
@@ -80,11 +79,9 @@ def assert_books_balance(api: Api, product_id: int, outcomes: list) -> None:
     assert {o[0] for o in outcomes} <= {201, 409, None}
 
 
-def test_killing_a_worker_mid_burst_loses_nothing(scratch_dir, postgres_required):
-    with (
-        throwaway_database("postgres", scratch_dir) as url,
-        local_server(url, LOGS / "service-kill-worker.log", workers=2) as server,
-    ):
+@pytest.mark.requires("postgres")
+def test_killing_a_worker_mid_burst_loses_nothing(spawn_service):
+    with spawn_service("kill-worker", "postgres", workers=2) as server:
         api = Api(server.base_url)
         product = api.create_product(stock=STOCK)
         threads, outcomes = burst(server.base_url, product["id"], seconds=4)
@@ -103,9 +100,9 @@ def test_killing_a_worker_mid_burst_loses_nothing(scratch_dir, postgres_required
         assert_books_balance(api, product["id"], outcomes)
 
 
-def test_sigterm_lets_in_flight_requests_finish(scratch_dir):
+def test_sigterm_lets_in_flight_requests_finish(scratch_dir, reports):
     with sqlite_database(scratch_dir, "sigterm") as url:
-        with local_server(url, LOGS / "service-sigterm.log") as server:
+        with local_server(url, reports.service_log("sigterm")) as server:
             api = Api(server.base_url)
             product = api.create_product(stock=STOCK)
             threads, outcomes = burst(server.base_url, product["id"], seconds=3)
@@ -116,6 +113,6 @@ def test_sigterm_lets_in_flight_requests_finish(scratch_dir):
             for thread in threads:
                 thread.join(30)
             assert "Application shutdown complete" in server.log_path.read_text()
-        with local_server(url, LOGS / "service-sigterm-restart.log") as restarted:
+        with local_server(url, reports.service_log("sigterm-restart")) as restarted:
             assert_books_balance(Api(restarted.base_url), product["id"], outcomes)
         assert sum(1 for status, _ in outcomes if status == 201) > 10

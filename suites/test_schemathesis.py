@@ -24,15 +24,14 @@ def schemathesis_command() -> list[str]:
 
 
 @pytest.mark.heavy
-def test_openapi_fuzzing_finds_nothing(target):
-    root = re.match(r"^(https?://[^/]+)", target.base_url).group(1)
-    report_dir = ROOT / "reports" / "schemathesis" / target.name
+def test_openapi_fuzzing_finds_nothing(target, reports):
+    report_dir = reports.schemathesis(target.name)
     report_dir.mkdir(parents=True, exist_ok=True)
     max_examples = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30" if target.is_local else "10")
     command = [
         *schemathesis_command(),
         "run",
-        f"{root}/openapi.json",
+        f"{target.origin}/openapi.json",
         "--url",
         target.base_url,
         "--checks",

@@ -5,7 +5,6 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -13,11 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from service.webhooks import generate_secret
 from suites.contract import assert_problem, assert_validation_error
 from suites.support.client import Api
-from suites.support.databases import sqlite_database
 from suites.support.racing import fresh_client, race
-from suites.support.server import local_server
-
-LOGS = Path(__file__).resolve().parents[1] / "reports" / "pytest"
 
 
 def reference_headers(
@@ -97,14 +92,11 @@ def test_other_payment_for_a_paid_order_is_409(api, order):
     assert_problem(api.send_webhook(payment_event(order)), 409, "already_paid")
 
 
-@pytest.mark.usefixtures("local_run")
-def test_rotated_secrets_both_verify(scratch_dir):
+@pytest.mark.local_only
+def test_rotated_secrets_both_verify(spawn_service):
     """WEBHOOK_SECRET="new,old": deliveries signed with either pass, any other fails."""
     new, old, other = generate_secret(), generate_secret(), generate_secret()
-    with (
-        sqlite_database(scratch_dir, "rotation") as url,
-        local_server(url, LOGS / "service-rotation.log", webhook_secret=f"{new},{old}") as server,
-    ):
+    with spawn_service("rotation", webhook_secret=f"{new},{old}") as server:
         api = Api(server.base_url)
         product = api.create_product(stock=5)
         for secret, expected in ((new, 200), (old, 200), (other, 401)):

@@ -1,1 +1,1 @@
-"""Helpers shared by the suites, the Postman runner, Locust and the evidence builder."""
+"""Helpers the black-box suites share: the recording HTTP client and the race barrier."""

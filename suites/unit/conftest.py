@@ -6,7 +6,7 @@ from sqlmodel import Session
 from service.config import Settings
 from service.db import create_database
 from service.migrate import upgrade
-from suites.support.databases import throwaway_database
+from tooling.databases import throwaway_database
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 starts itself, through the scenario runner exactly as a person would run it.
 
 Local-only on purpose (a load test against a free-plan deployment is not a unit of CI),
-and it writes under tmp_path so it never overwrites the real runs in reports/locust/.
+and it writes under tmp_path so it never overwrites the real runs in reports/local/locust/.
 """
 
 import csv
@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNNER = ROOT / "locust" / "run_scenario.py"
 
 pytestmark = [pytest.mark.load, pytest.mark.local_only]
 
@@ -24,21 +23,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture
-def local_only(request: pytest.FixtureRequest) -> None:
-    target = request.config.getoption("--target", default=None)
-    base_url = request.config.getoption("--base-url", default=None)
-    if (target or "local") != "local" or base_url:
-        pytest.skip(
-            f"local-only: the Locust check starts its own service "
-            f"(this run targets {target or base_url})"
-        )
-
-
-@pytest.mark.usefixtures("local_only")
 def test_light_scenario_runs_without_unexpected_failures(tmp_path: Path) -> None:
     results = tmp_path / "locust"
-    command = [sys.executable, str(RUNNER), "light", "--target", "local", "--run-time", "10s"]
+    command = [sys.executable, "-m", "tooling.loadtest", "light", "--run-time", "10s"]
     command += ["--results-dir", str(results)]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     output = f"{run.stdout[-6000:]}\n{run.stderr[-3000:]}"

@@ -1,4 +1,5 @@
-"""Start the real service as a uvicorn subprocess on a free port (the `local` target)."""
+"""Start the real service as a uvicorn subprocess on a free port (the `local` target), and
+wait for a deployment to wake up."""
 
 import os
 import signal
@@ -14,8 +15,9 @@ from pathlib import Path
 import requests
 
 from service.webhooks import generate_secret
+from tooling.databases import throwaway_database
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -27,12 +29,12 @@ def free_port() -> int:
 @dataclass
 class LocalServer:
     base_url: str
-    database_url: str
-    webhook_secret: str
+    database_url: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
     log_path: Path
-    process: subprocess.Popen
+    process: subprocess.Popen = field(repr=False)
     env: dict[str, str] = field(repr=False, default_factory=dict)
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -161,3 +163,16 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+@contextmanager
+def throwaway_service(
+    backend: str, scratch: Path, log_path: Path, **options
+) -> Iterator[LocalServer]:
+    """A fresh `sqlite` or `postgres` database and the service on it, both gone afterwards.
+    `options` are `local_server`'s (workers, extra_env, webhook_secret, ...)."""
+    with (
+        throwaway_database(backend, scratch) as database_url,
+        local_server(database_url, log_path, **options) as server,
+    ):
+        yield server

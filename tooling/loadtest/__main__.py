@@ -1,17 +1,17 @@
 """Run one named Locust scenario headless against a target and summarise it.
 
-    python locust/run_scenario.py light                      # starts the service locally
-    python locust/run_scenario.py heavy --run-time 60s
-    python locust/run_scenario.py capacity                   # stepped users, no think time
-    python locust/run_scenario.py light --target render      # RENDER_URL, WEBHOOK_SECRET
-    python locust/run_scenario.py light --base-url URL --webhook-secret S
+    python -m tooling.loadtest light                      # starts the service locally
+    python -m tooling.loadtest heavy --run-time 60s
+    python -m tooling.loadtest capacity                   # stepped users, no think time
+    python -m tooling.loadtest light --target render      # RENDER_URL, WEBHOOK_SECRET
+    python -m tooling.loadtest light --base-url URL       # WEBHOOK_SECRET, API_KEY
 
-A script, not `python -m locust.run`: a `locust` package here would shadow the Locust
-library. Locust runs as a subprocess (`python -m locust`, cwd = project root) and writes
-to the results dir (default reports/locust/): `<scenario>_{stats,stats_history,failures,
-exceptions}.csv`, `<scenario>.html`, `<scenario>.json` (final stats: the source of truth
-for totals) and `<scenario>_outcomes.json`; this script adds `<scenario>_summary.{json,md}`
-with per-endpoint median/p95/p99/RPS/error rate and the CPU each process used.
+The users live in `locust/` (locustfile.py, capacity_shape.py). Locust runs as a subprocess
+(`python -m locust`, cwd = project root) and writes to the results dir (default
+reports/<kind>/locust/): `<scenario>_{stats,stats_history,failures,exceptions}.csv`,
+`<scenario>.html`, `<scenario>.json` (final stats: the source of truth for totals) and
+`<scenario>_outcomes.json`; this runner adds `<scenario>_summary.{json,md}` with
+per-endpoint median/p95/p99/RPS/error rate and the CPU each process used.
 Exit status: Locust's (0 = no failures), or 2 when the run could not start.
 """
 
@@ -29,17 +29,12 @@ from pathlib import Path
 
 import psutil
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(1, str(ROOT))  # after HERE, so `suites` and `service` import
+from tooling.layout import ROOT, Reports
+from tooling.loadtest.cpu import CpuSampler
+from tooling.loadtest.summarize import capacity_steps, hot_spots, markdown, stats_from_json
+from tooling.servers import throwaway_service, warm_up
+from tooling.target import Target, TargetError, add_options, from_options
 
-from proc_cpu import CpuSampler  # noqa: E402
-from summarize import capacity_steps, hot_spots, markdown, stats_from_json  # noqa: E402
-
-from suites.support.databases import throwaway_database  # noqa: E402
-from suites.support.server import local_server, warm_up  # noqa: E402
-
-TARGET_URL_ENV = {"render": "RENDER_URL", "ngrok": "NGROK_URL"}
 P99_TARGET_MS = 100.0
 OUTPUTS = (  # what one run writes, after the scenario name
     ".html",
@@ -72,28 +67,11 @@ SCENARIOS = {
 }
 
 
-@dataclass
-class Target:
-    kind: str
-    base_url: str
-    webhook_secret: str | None
-    description: str
-    service_pid: int | None = None
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     target = parser.add_argument_group("target (the same options as the suites)")
-    target.add_argument(
-        "--target",
-        choices=("local", "render", "ngrok"),
-        default=None,
-        help="local (default; starts the service), render or ngrok",
-    )
-    target.add_argument("--base-url", help="a running deployment (or RENDER_URL / NGROK_URL)")
-    target.add_argument("--webhook-secret", help="the deployment's secret (or WEBHOOK_SECRET)")
-    target.add_argument("--api-key", help="X-API-Key for writes (or API_KEY)")
+    add_options(target.add_argument)
     target.add_argument("--workers", type=int, default=1, help="local: uvicorn workers")
     target.add_argument(
         "--database",
@@ -101,7 +79,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="sqlite",
         help="local: postgres needs TEST_DATABASE_URL",
     )
-    target.add_argument("--warmup-timeout", type=float, default=180.0)
     load = parser.add_argument_group("load")
     load.add_argument("--run-time", help="e.g. 60s, 2m (light/heavy; default 60s)")
     load.add_argument("--users", type=int, help="override the scenario's users")
@@ -115,7 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="do not call the payment webhook (or LOCUST_SKIP_PAY=1)",
     )
     out = parser.add_argument_group("output")
-    out.add_argument("--results-dir", type=Path, default=ROOT / "reports" / "locust")
+    out.add_argument(
+        "--results-dir", type=Path, help="default: reports/<kind>/locust (tooling.layout)"
+    )
     out.add_argument(
         "--py-spy",
         type=float,
@@ -133,33 +112,32 @@ def _env_flag(name: str) -> bool:
 # --- targets ---------------------------------------------------------------------------------
 
 
+@dataclass
+class Running:
+    """The target under load, as this run reaches it."""
+
+    target: Target
+    description: str
+    service_pid: int | None = None
+
+
 @contextmanager
-def open_target(args: argparse.Namespace, results: Path):
-    kind = args.target or ("url" if args.base_url else "local")
-    if kind != "local":
-        base_url = args.base_url or os.environ.get(TARGET_URL_ENV.get(kind, ""), "")
-        if not base_url:
-            raise SystemExit(f"--target {kind} needs --base-url or {TARGET_URL_ENV.get(kind)}")
-        secret = args.webhook_secret or os.environ.get("WEBHOOK_SECRET")
-        if not secret and not args.skip_pay:
-            raise SystemExit(f"--target {kind} needs --webhook-secret or WEBHOOK_SECRET")
+def open_target(args: argparse.Namespace, target: Target, results: Path):
+    if not target.is_local:
         try:
-            warm_up(base_url.rstrip("/"), args.warmup_timeout)
+            warm_up(target.base_url, target.warmup_timeout)
         except TimeoutError as exc:
             raise SystemExit(str(exc)) from None
-        yield Target(kind, base_url.rstrip("/"), secret, f"{kind} {base_url}")
+        yield Running(target, f"{target.kind} {target.base_url}")
         return
     log_path = results / f"{args.scenario}_service.log"
     with (
         tempfile.TemporaryDirectory(prefix="locust-db-") as scratch,
-        throwaway_database(args.database, Path(scratch)) as database_url,
-        local_server(database_url, log_path, workers=args.workers) as server,
+        throwaway_service(args.database, Path(scratch), log_path, workers=args.workers) as server,
     ):
         workers = f"{args.workers} uvicorn worker{'s' * (args.workers > 1)}"
-        yield Target(
-            "local",
-            server.base_url,
-            server.webhook_secret,
+        yield Running(
+            target.started(server, args.database),
             f"local ({workers}, {args.database}, {server.base_url})",
             server.process.pid,
         )
@@ -186,15 +164,11 @@ def locust_command(args: argparse.Namespace, scenario: Scenario, host: str, pref
     return command
 
 
-def locust_env(args: argparse.Namespace, target: Target) -> dict[str, str]:
+def locust_env(target: Target) -> dict[str, str]:
     """Secrets go to Locust through the environment, not argv (`ps` shows argv)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("LOCUST_SKIP_PAY", None)  # passed as --skip-pay when wanted
-    if target.webhook_secret:
-        env["WEBHOOK_SECRET"] = target.webhook_secret
-    if args.api_key:
-        env["API_KEY"] = args.api_key
-    return env
+    return env | target.env()
 
 
 def run_locust(command: list[str], env: dict[str, str], log_path: Path, on_start) -> int:
@@ -256,15 +230,20 @@ def profile_service(pid: int, delay: float, seconds: float, output: Path) -> thr
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     scenario = SCENARIOS[args.scenario]
-    results = args.results_dir.resolve()
+    try:
+        selected = from_options(args, need_secret=not args.skip_pay)
+    except TargetError as exc:
+        print(f"usage: {exc}", file=sys.stderr)
+        return 2
+    results = (args.results_dir or Reports.default().target(selected.kind).locust).resolve()
     results.mkdir(parents=True, exist_ok=True)
     prefix = results / args.scenario
     for name in OUTPUTS:  # only our own files: others (screenshots...) may live here too
         prefix.with_name(args.scenario + name).unlink(missing_ok=True)
 
     with ExitStack() as stack:
-        target = stack.enter_context(open_target(args, results))
-        env = locust_env(args, target)
+        target = stack.enter_context(open_target(args, selected, results))
+        env = locust_env(target.target)
         sampler = stack.enter_context(CpuSampler())
         sampler.watch("machine (all processes)", None)
         if target.service_pid:
@@ -281,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 delay = 5 + (users / (args.spawn_rate or scenario.spawn_rate) if users else 0)
                 profiler = profile_service(target.service_pid, delay, args.py_spy, profile_path)
 
-        command = locust_command(args, scenario, target.base_url, prefix)
+        command = locust_command(args, scenario, target.target.base_url, prefix)
         print("$", " ".join(command), flush=True)
         code = run_locust(command, env, prefix.with_name(f"{args.scenario}_locust.log"), started)
         if profiler is not None:
@@ -316,10 +295,12 @@ def build_summary(args, scenario, target, sampler, prefix, profile_path) -> dict
             "scenario": args.scenario,
             "load": load,
             "target": target.description,
+            "target_kind": target.target.kind,
+            "target_name": target.target.name,
             "pay": not args.skip_pay,
             "run_id": outcomes.get("run_id"),
             "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stats["start"] or 0)),
-            "revision": revision() if target.kind == "local" else "deployed build",
+            "revision": revision() if target.target.is_local else "deployed build",
             "duration_s": stats["duration_s"],
             "cpu_count": psutil.cpu_count(),
         },

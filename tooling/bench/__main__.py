@@ -1,6 +1,6 @@
 """Throughput, latency and memory benchmark of one uvicorn worker on SQLite (wrk).
 
-    python -m suites.perf.bench [--duration 10] [--connections 32]
+    python -m tooling.bench [--duration 10] [--connections 32]
 
 Runs, in one session and against one freshly started service: a constant endpoint
 (`/health`, the framework baseline), `GET /products/{id}`, `POST /orders` (and an oversell
@@ -23,12 +23,11 @@ from sqlalchemy import create_engine, insert
 
 from service.models import Product
 from service.types import utcnow
-from suites.support.databases import sqlite_database
-from suites.support.server import local_server
+from tooling.databases import sqlite_database
+from tooling.layout import Reports
+from tooling.servers import local_server
 
-ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("report.lua")
-OUT = ROOT / "reports" / "bench"
 
 
 def wrk(url: str, duration: int, connections: int, method: str = "GET", body: str = "") -> dict:
@@ -84,12 +83,13 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = Reports.default().bench
+    out.mkdir(parents=True, exist_ok=True)
     results: dict = {"connections": args.connections, "duration_s": args.duration}
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     with (
         sqlite_database(scratch) as url,
-        local_server(url, OUT / "service.log") as server,  # as deployed: JSON access log on
+        local_server(url, out / "service.log") as server,  # as deployed: JSON access log on
     ):
         base, pid = server.base_url, server.process.pid
         post = lambda body: requests.post(f"{base}/products", json=body).json()  # noqa: E731
@@ -126,7 +126,7 @@ def main() -> None:
         results["products_total"] = requests.get(f"{base}/products?limit=1").json()["total"]
 
     shutil.rmtree(scratch, ignore_errors=True)
-    (OUT / "bench.json").write_text(json.dumps(results, indent=2))
+    (out / "bench.json").write_text(json.dumps(results, indent=2))
     print(render(results))
 
 

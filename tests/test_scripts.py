@@ -25,11 +25,11 @@ def run_smoke(target, webhook_secret: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_smoke_script(target):
+def test_smoke_script(target, reports):
     result = run_smoke(target, target.webhook_secret)
-    out = ROOT / "reports" / "smoke"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"smoke-{target.name}.txt").write_text(result.stdout + result.stderr)
+    out = reports.smoke(target.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SMOKE OK" in result.stdout
     final = json.loads(result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1])
@@ -41,8 +41,8 @@ def test_smoke_script_fails_loudly_on_a_wrong_secret(target):
     assert result.returncode == 1 and "FAIL pay" in result.stdout + result.stderr
 
 
-def test_curl_transcript(target):
-    out = ROOT / "reports" / "curl" / target.name
+def test_curl_transcript(target, reports):
+    out = reports.curl(target.name)
     command = [
         sys.executable,
         "suites/curl_transcript.py",

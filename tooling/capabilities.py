@@ -1,0 +1,59 @@
+"""What this machine can run: PostgreSQL, Redis, a Chromium for the browser steps.
+
+Each `*_problem()` returns None when the capability is there, else a one-line reason. A
+plain `pytest` on a laptop with only Python skips what it cannot run, with that reason;
+CI sets `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1` / `REQUIRE_CHROMIUM=1` so that a missing
+service fails the run instead of skipping it.
+"""
+
+import os
+from functools import cache
+
+from tooling.databases import postgres_problem
+
+REDIS_URL_ENV = "TEST_REDIS_URL"
+REQUIRE_ENV = {
+    "postgres": "REQUIRE_POSTGRES",
+    "redis": "REQUIRE_REDIS",
+    "chromium": "REQUIRE_CHROMIUM",
+}
+
+
+def redis_url() -> str | None:
+    return os.environ.get(REDIS_URL_ENV) or None
+
+
+def redis_problem() -> str | None:
+    url = redis_url()
+    if not url:
+        return f"{REDIS_URL_ENV} is not set (Redis-backed rate limits need a server)"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return f"Redis at {REDIS_URL_ENV} is unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def chromium_problem() -> str | None:
+    from tooling.browser import BrowserMissing, find_chromium
+
+    try:
+        find_chromium()
+    except BrowserMissing as exc:
+        return str(exc)
+    return None
+
+
+_CHECKS = {"postgres": postgres_problem, "redis": redis_problem, "chromium": chromium_problem}
+
+
+@cache
+def problem(capability: str) -> str | None:
+    """Why `capability` is not available here (cached: each is probed once per process)."""
+    return _CHECKS[capability]()
+
+
+def required(capability: str) -> bool:
+    return os.environ.get(REQUIRE_ENV[capability]) == "1"

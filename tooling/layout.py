@@ -1,0 +1,111 @@
+"""The `reports/` layout: the one module that spells a path under `reports/`.
+
+Every run writes below `reports/<kind>/` (`local`, `render`, `ngrok`, `url`), one folder per
+tool, so a local run and a deployed run sit side by side and never overwrite each other:
+
+    reports/
+      evidence.html                the page (python -m evidence)
+      bench/                       benchmarks (python -m tooling.bench, ...)
+      seeded-bugs/                 the seeded-bug score
+      <kind>/
+        pytest/                    report.html, junit.xml, results.json, service-*.log
+        postman/results-<name>.json
+        schemathesis/<name>/       output.txt, junit.xml
+        smoke/smoke-<name>.txt
+        curl/<name>/               transcript.md, transcript.json
+        screens/                   the Swagger UI walk-through
+        locust/                    Locust CSV/HTML/JSON and summaries
+        evidence/run.json          the evidence run's manifest
+        logs/<step>.log            each evidence step's console output
+
+`<name>` is the target's name (`local-sqlite`, `local-postgres`, `render`, ...). The root is
+`reports/` unless `REPORTS_DIR` (or a tool's `--reports-dir`) says otherwise.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS_DIR_ENV = "REPORTS_DIR"
+
+
+def default_root() -> Path:
+    return Path(os.environ.get(REPORTS_DIR_ENV) or ROOT / "reports").resolve()
+
+
+@dataclass(frozen=True)
+class TargetReports:
+    """Everything one target's runs write."""
+
+    root: Path
+    kind: str
+
+    @property
+    def pytest(self) -> Path:
+        return self.root / "pytest"
+
+    def service_log(self, name: str) -> Path:
+        return self.pytest / f"service-{name}.log"
+
+    def postman(self, name: str) -> Path:
+        return self.root / "postman" / f"results-{name}.json"
+
+    def schemathesis(self, name: str) -> Path:
+        return self.root / "schemathesis" / name
+
+    def smoke(self, name: str) -> Path:
+        return self.root / "smoke" / f"smoke-{name}.txt"
+
+    def curl(self, name: str) -> Path:
+        return self.root / "curl" / name
+
+    @property
+    def screens(self) -> Path:
+        return self.root / "screens"
+
+    @property
+    def locust(self) -> Path:
+        return self.root / "locust"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "evidence" / "run.json"
+
+    def log(self, step: str) -> Path:
+        return self.root / "logs" / f"{step}.log"
+
+    def glob(self, tool: str, pattern: str = "*") -> list[Path]:
+        """The per-name artifacts of one tool (`postman`, `smoke`, `curl`, ...), sorted."""
+        return sorted((self.root / tool).glob(pattern))
+
+
+@dataclass(frozen=True)
+class Reports:
+    root: Path
+
+    @classmethod
+    def default(cls) -> "Reports":
+        return cls(default_root())
+
+    def target(self, kind: str) -> TargetReports:
+        return TargetReports(self.root / kind, kind)
+
+    @property
+    def page(self) -> Path:
+        return self.root / "evidence.html"
+
+    @property
+    def bench(self) -> Path:
+        return self.root / "bench"
+
+    @property
+    def seeded_bugs(self) -> Path:
+        return self.root / "seeded-bugs"
+
+    def relative(self, path: Path) -> str:
+        """A link from the page (at the top of the reports root) to `path`."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
