@@ -5,6 +5,7 @@ PostgreSQL alike, sortable, and `unit_price * quantity` stays integer arithmetic
 and a JSON number with at most two decimals on the wire.
 """
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -74,17 +75,20 @@ def utcnow() -> datetime:
 
 
 def _json_money(value: Any) -> Any:
-    """A JSON number, read exactly. Pydantic would also take "19.99" or true: refused.
+    """A JSON number, read exactly as written. Pydantic would also take "19.99" or true: refused.
 
-    A float within a millionth of a cent of a whole cent is that cent: binary floating-point
-    noise (0.1 * 3 = 0.30000000000000004 in a client) is not a third decimal place.
+    A float is read by its shortest round-trip form (`repr`), which is the number the client
+    wrote: `19.99` is 19.99, and `0.30000000000000004` (0.1 * 3 in a client) keeps its 17
+    decimals and is refused like `1.234`. This is how JSON Schema validators read
+    `multipleOf: 0.01` (Schemathesis's jsonschema-rs among them), so what the published schema
+    allows and what the service accepts are the same set: clients round money to cents.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("must be a JSON number")
-    if isinstance(value, float) and 0 < value <= MAX_PRICE:  # bounds are checked as sent
-        cents = round(value * 100)
-        if abs(value * 100 - cents) < 1e-6:
-            return Decimal(cents) / 100
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite JSON number")
+        return Decimal(repr(value))
     return value
 
 

@@ -1,6 +1,8 @@
 """Products over HTTP: every row of the contract's product table, as stories."""
 
+import jsonschema_rs
 import pytest
+import requests
 
 from suites.contract import assert_problem, assert_product_shape, assert_validation_error
 from suites.support.client import unique_sku
@@ -99,6 +101,35 @@ def test_create_rejects_invalid_fields(api, body, field):
     assert_validation_error(response, field)
     if field != "sku":  # the body named a valid sku: nothing was created under it
         assert api.get("/products", params={"sku": body["sku"]}).json()["total"] == 0
+
+
+# Money as JSON Schema validators read `multipleOf: 0.01` (by the number as written, not by
+# binary float division): accepted exactly when the published schema allows it.
+MONEY_CASES = [
+    (0.07, True),
+    (4.06, True),
+    (19.99, True),
+    (1000000, True),
+    (0.30000000000000004, False),  # 0.1 * 3 in a client: round to cents before sending
+    (4.0600000000000005, False),
+    (1.234, False),
+    (0.001, False),
+]
+
+
+@pytest.mark.parametrize("price, allowed", MONEY_CASES)
+def test_money_is_accepted_exactly_when_the_schema_allows_it(api, target, price, allowed):
+    spec = requests.get(f"{target.origin}/openapi.json", timeout=30).json()
+    schema = spec["components"]["schemas"]["ProductCreate"]["properties"]["price"]
+    assert jsonschema_rs.validator_for(schema).is_valid(price) is allowed, schema
+    response = api.post(
+        "/products", json={"sku": unique_sku(), "name": "Money", "price": price, "stock": 1}
+    )
+    if allowed:
+        assert response.status_code == 201, response.text
+        assert response.json()["price"] == price
+    else:
+        assert_validation_error(response, "price")
 
 
 def test_price_is_exact(api):

@@ -13,6 +13,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: profile paths are shown relative to it
+
 PERCENTILES = {"median": 0.5, "p95": 0.95, "p99": 0.99}
 
 
@@ -163,7 +165,7 @@ def _function(frame: str) -> str:
     """`execute (sqlalchemy/engine/base.py:1234)` -> `execute (sqlalchemy/engine/base.py)`."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rpartition(":")[0] or where.rstrip(")")
-    for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+    for marker in ("site-packages/", f"{ROOT}/", "lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{name} ({path})" if path else name
