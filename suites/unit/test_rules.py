@@ -59,6 +59,15 @@ def test_place_order_takes_stock_and_refuses_oversell(session):
     assert stock(session, product) == 1
 
 
+def test_a_refusal_rolls_back_the_whole_transaction(session):
+    product = new_product(session, stock=3)
+    two = OrderCreate(product_id=product["id"], quantity=2)
+    with refused_with(409), transaction(session):
+        orders.place_order(session, two)
+        orders.place_order(session, two)  # short: the first order goes too
+    assert stock(session, product) == 3
+
+
 def test_unknown_product(session):
     with refused_with(404) as missing:
         run(session, orders.place_order, OrderCreate(product_id=987654321, quantity=1))
