@@ -10,9 +10,15 @@ own, `BEGIN` for reads and `BEGIN IMMEDIATE` for writes, so a writer takes the
 write lock up front and a concurrent writer (another worker process) waits on
 `busy_timeout` instead of failing with "database is locked" half-way through.
 Reads never take the write lock (a BEGIN IMMEDIATE read serialises every read).
+
+Write transactions end in one place, `transaction()`: the rule functions never commit or
+roll back. The write-session dependency runs a whole request in one; the idempotency flow
+runs its steps (claim the key; the order and its stored response; the stored refusal)
+in one each. Moving database work off the event loop later changes this module only.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +34,6 @@ from service.config import Settings
 class Database:
     engine: Engine
     write_engine: Engine  # same pool; on SQLite its transactions BEGIN IMMEDIATE
-    is_sqlite: bool
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -42,7 +47,7 @@ def create_database(settings: Settings) -> Database:
     engine = create_db_engine(settings.database_url, settings)
     is_sqlite = engine.dialect.name == "sqlite"
     write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite else engine
-    return Database(engine=engine, write_engine=write_engine, is_sqlite=is_sqlite)
+    return Database(engine=engine, write_engine=write_engine)
 
 
 def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -88,6 +93,30 @@ def _ensure_sqlite_directory(url: str) -> None:
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Commit what the session did when the block succeeds; roll it back when anything
+    (an ApiError from a rule included) leaves the block, or when the commit itself fails.
+
+    The rollback is the early release the rules used to do themselves (e.g. `take_stock`
+    reading `available` after its conditional UPDATE missed, then refusing): it runs as
+    soon as the exception has left the rule and the route, before the error response is
+    built and sent. That matters for lock time: until then a refused write holds SQLite's
+    database write lock (BEGIN IMMEDIATE), which every writer of every worker queues
+    behind, or PostgreSQL's row locks (the order's FOR UPDATE, the product's stock UPDATE)
+    that racing buyers and cancels wait on.
+
+    Used inside another `transaction(session)` block it commits the session's work so far:
+    the idempotency flow relies on that to commit its claim before placing the order.
+    """
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def _database(request: Request) -> Database:
     return request.app.state.db
 
@@ -99,10 +128,15 @@ async def get_session(request: Request) -> Iterator[Session]:
 
 
 async def get_write_session(request: Request) -> Iterator[Session]:
-    """A write session (BEGIN IMMEDIATE on SQLite); business functions commit it."""
-    with Session(_database(request).write_engine, expire_on_commit=False) as session:
+    """A write session (BEGIN IMMEDIATE on SQLite) in one transaction for the request."""
+    engine = _database(request).write_engine
+    with Session(engine, expire_on_commit=False) as session, transaction(session):
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+# scope="function": FastAPI runs the code after `yield` when the route returns or raises,
+# before the response is sent (the default, "request", runs it after sending). So the
+# client never sees a 201 for a transaction that is not committed yet, and an ApiError
+# raised in the route reaches `transaction()` and rolls back before its problem response.
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]

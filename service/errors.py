@@ -1,7 +1,6 @@
 """One error contract for every layer: RFC 9457 problem+json with a string `detail`,
 a stable snake_case `code` and the `request_id`."""
 
-import logging
 import re
 from http import HTTPStatus
 from typing import Any
@@ -14,39 +13,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.metrics import STOCK_OUTS
+from service.problems import CATALOGUE, problem_body
 
 PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("service.errors")
 
 
 class ApiError(Exception):
-    """A business-rule failure with its HTTP status; raised by plain service functions."""
+    """A failure named by its catalogue code: `raise ApiError("insufficient_stock",
+    available=1, requested=2)`. Status, detail and extra members come from
+    `service.problems.CATALOGUE`; the parameters fill the detail template and the extras.
+    Raised by the rules, routes and dependencies; rendered by the handler below."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
+    def __init__(self, code: str, *, headers: dict[str, str] | None = None, **params: Any) -> None:
+        problem = CATALOGUE[code]
         self.code = code
-        self.detail = detail
+        self.status = problem.status
+        self.detail = problem.render(params)
+        self.extra = {name: params[name] for name in problem.extras}
         self.headers = headers
-        self.extra = extra
+        super().__init__(self.detail)
 
-
-class NotFound(ApiError):
-    def __init__(self, resource: str, entity_id: int) -> None:
-        super().__init__(404, f"{resource.lower()}_not_found", f"{resource} {entity_id} not found")
-
-
-class Conflict(ApiError):
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(409, code, detail, **extra)
+    def body(self, request_id: str) -> dict:
+        return problem_body(self.status, self.code, self.detail, request_id, **self.extra)
 
 
 class FieldError(BaseModel):
@@ -71,45 +59,23 @@ class Problem(BaseModel):
     model_config = {"json_schema_extra": {"additionalProperties": True}}
 
 
-# RFC 9110 names where Python's http module still has the older ones.
-_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+def _problem_json(body: dict, headers: dict[str, str] | None) -> Response:
+    return Response(orjson.dumps(body), body["status"], headers=headers, media_type=PROBLEM_JSON)
 
 
-def problem_body(status: int, code: str, detail: str, request_id: str, **extra: Any) -> dict:
-    body = {
-        "type": "about:blank",
-        "title": _TITLES.get(status) or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "request_id": request_id,
-    }
-    body.update(extra)
-    return body
-
-
-def problem_response(
-    status: int,
-    code: str,
-    detail: str,
-    request_id: str,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response:
-    body = problem_body(status, code, detail, request_id, **extra)
-    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+def problem_response(error: ApiError, request_id: str) -> Response:
+    return _problem_json(error.body(request_id), error.headers)
 
 
 def request_id_of(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
+# Framework HTTP errors the service never raises itself keep a generic code.
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
     406: "not_acceptable",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -134,53 +100,43 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> Response:
         if exc.code == "insufficient_stock":
             STOCK_OUTS.inc()
-        return problem_response(
-            exc.status, exc.code, exc.detail, request_id_of(request), exc.headers, **exc.extra
-        )
+        return problem_response(exc, request_id_of(request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return problem_response(
-            422,
-            "validation_error",
-            "Request validation failed",
-            request_id_of(request),
-            errors=_clean_errors(exc.errors()),
-        )
+        error = ApiError("validation_error", errors=_clean_errors(exc.errors()))
+        return problem_response(error, request_id_of(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        error = _catalogued(request, exc)
+        if error is not None:
+            return problem_response(error, request_id_of(request))
+        # A framework HTTP error the service never raises itself: a generic code.
         status = exc.status_code
-        if request.scope.get("state", {}).get("body_too_large"):
-            limit = request.app.state.settings.max_body_bytes
-            return problem_response(
-                413,
-                "payload_too_large",
-                f"Request body is larger than {limit} bytes",
-                request_id_of(request),
-            )
-        if status == 400 and exc.detail == "There was an error parsing the body":
-            # FastAPI's answer to a body that is not even text (e.g. not UTF-8): the contract
-            # calls that a malformed JSON body.
-            return problem_response(
-                422,
-                "validation_error",
-                "Request validation failed",
-                request_id_of(request),
-                errors=[
-                    {"loc": ["body"], "msg": "Body is not valid JSON text", "type": "json_invalid"}
-                ],
-            )
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
         code = _HTTP_CODES.get(status, "http_error")
-        headers = exc.headers
-        if status == 404:
-            detail = "Not found"
-        elif status == 405:
-            detail = f"Method {request.method} not allowed"
-            headers = {"Allow": ", ".join(_allowed_methods(request))}
-        else:
-            detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
-        return problem_response(status, code, detail, request_id_of(request), headers=headers)
+        return _problem_json(
+            problem_body(status, code, detail, request_id_of(request)), exc.headers
+        )
+
+
+def _catalogued(request: Request, exc: StarletteHTTPException) -> ApiError | None:
+    """The catalogue's name for a framework HTTP error, if it has one."""
+    status = exc.status_code
+    if request.scope.get("state", {}).get("body_too_large"):
+        return ApiError("payload_too_large", limit=request.app.state.settings.max_body_bytes)
+    if status == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not even text (e.g. not UTF-8): the contract
+        # calls that a malformed JSON body.
+        errors = [{"loc": ["body"], "msg": "Body is not valid JSON text", "type": "json_invalid"}]
+        return ApiError("validation_error", errors=errors)
+    if status == 404:
+        return ApiError("not_found", headers=exc.headers)
+    if status == 405:
+        allow = ", ".join(_allowed_methods(request))
+        return ApiError("method_not_allowed", method=request.method, headers={"Allow": allow})
+    return None
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -18,7 +18,8 @@ import orjson
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from service.errors import ApiError, Conflict, problem_body
+from service.db import transaction
+from service.errors import ApiError
 from service.models import IdempotencyRecord, OrderCreate, OrderPublic
 from service.orders import place_order
 from service.sql import Throttle, insert_if_absent
@@ -33,20 +34,10 @@ ABANDONED_AFTER = timedelta(seconds=60)
 PRUNE = Throttle(3600)  # expired keys are deleted by a claim, at most hourly (no cron)
 
 
-class InvalidIdempotencyKey(ApiError):
-    def __init__(self) -> None:
-        super().__init__(
-            400,
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ - "
-            "(optionally as a quoted string)",
-        )
-
-
 def parse_key(header: str) -> str:
     match = KEY_PATTERN.match(header.strip())
     if not match:
-        raise InvalidIdempotencyKey()
+        raise ApiError("invalid_idempotency_key")
     return match.group(1) or match.group(2)
 
 
@@ -64,68 +55,65 @@ def fingerprint(data: OrderCreate) -> str:
 def place_order_once(
     session: Session, key: str, data: OrderCreate, request_id: str
 ) -> StoredResponse:
+    """Three transactions: the claim is committed on its own (so concurrent requests see
+    it), then the order and its stored response commit together; a refusal (4xx) is
+    stored after the order's transaction rolled back, and any other failure frees the
+    key for a retry."""
     stored = _claim_or_replay(session, key, fingerprint(data))
     if stored is not None:
         return stored
     try:
-        order = place_order(session, data, commit=False)
+        with transaction(session):
+            order = place_order(session, data)
+            body = OrderPublic.model_validate(order).model_dump(mode="json")
+            _finish(session, key, 201, body)
     except ApiError as exc:
-        session.rollback()
-        body = problem_body(exc.status, exc.code, exc.detail, request_id, **exc.extra)
-        _finish(session, key, exc.status, body)
-        session.commit()
+        with transaction(session):
+            _finish(session, key, exc.status, exc.body(request_id))
         raise
     except Exception:
-        session.rollback()
-        session.execute(delete(records).where(records.c.key == key))
-        session.commit()
+        with transaction(session):
+            session.execute(delete(records).where(records.c.key == key))
         raise
-    body = OrderPublic.model_validate(order).model_dump(mode="json")
-    _finish(session, key, 201, body)
-    session.commit()  # the order and its stored response, together
     return StoredResponse(201, body, replayed=False)
 
 
+_RETRY = object()  # the key's record went away or was stale: claim again
+
+
 def _claim_or_replay(session: Session, key: str, request_print: str) -> StoredResponse | None:
-    now = utcnow()
+    """None when this request now owns the key; the stored response to replay otherwise."""
     for _ in range(3):
-        claim = {"key": key, "fingerprint": request_print, "state": "in_flight", "created_at": now}
-        if insert_if_absent(session, records, claim):
-            if PRUNE.due():
-                session.execute(delete(records).where(records.c.created_at < now - EXPIRY))
-            session.commit()
-            return None
-        row = session.execute(select(records).where(records.c.key == key)).mappings().first()
-        if row is None:
-            session.rollback()
-            continue  # expired and deleted meanwhile: claim again
-        age = now - row["created_at"]
-        stale = age > EXPIRY or (row["state"] == "in_flight" and age > ABANDONED_AFTER)
-        if stale:
-            session.execute(
-                delete(records).where(
-                    records.c.key == key, records.c.created_at == row["created_at"]
-                )
-            )
-            session.commit()
-            continue
-        session.rollback()
-        if row["fingerprint"] != request_print:
-            raise ApiError(
-                422,
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different request body",
-            )
-        if row["state"] == "in_flight":
-            raise Conflict(
-                "idempotency_key_in_flight",
-                "A request with this Idempotency-Key is still being processed; retry later",
-            )
-        return StoredResponse(row["response_status"], orjson.loads(row["response_body"]), True)
-    raise Conflict(
-        "idempotency_key_in_flight",
-        "A request with this Idempotency-Key is still being processed; retry later",
-    )
+        with transaction(session):
+            outcome = _claim_once(session, key, request_print)
+        if outcome is not _RETRY:
+            return outcome
+    raise ApiError("idempotency_key_in_flight")
+
+
+def _claim_once(session: Session, key: str, request_print: str) -> Any:
+    """One attempt, in one transaction: None (claimed), a StoredResponse (replay), `_RETRY`
+    (a stale record was deleted, or the record vanished), or a 409/422 ApiError."""
+    now = utcnow()
+    claim = {"key": key, "fingerprint": request_print, "state": "in_flight", "created_at": now}
+    if insert_if_absent(session, records, claim):
+        if PRUNE.due():
+            session.execute(delete(records).where(records.c.created_at < now - EXPIRY))
+        return None
+    row = session.execute(select(records).where(records.c.key == key)).mappings().first()
+    if row is None:
+        return _RETRY  # expired and deleted meanwhile
+    age = now - row["created_at"]
+    if age > EXPIRY or (row["state"] == "in_flight" and age > ABANDONED_AFTER):
+        session.execute(
+            delete(records).where(records.c.key == key, records.c.created_at == row["created_at"])
+        )
+        return _RETRY
+    if row["fingerprint"] != request_print:
+        raise ApiError("idempotency_key_reused")
+    if row["state"] == "in_flight":
+        raise ApiError("idempotency_key_in_flight")
+    return StoredResponse(row["response_status"], orjson.loads(row["response_body"]), True)
 
 
 def _finish(session: Session, key: str, status: int, body: dict[str, Any]) -> None:

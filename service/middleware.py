@@ -15,7 +15,7 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_JSON, problem_body
+from service.errors import PROBLEM_JSON, ApiError
 from service.metrics import observe
 
 log = logging.getLogger("service.request")
@@ -104,9 +104,7 @@ class RequestContextMiddleware:
         try:
             if self.allowed_hosts and not self._host_allowed(host):
                 status = 400
-                await self._send_problem(
-                    send_with_headers, 400, "invalid_host", "Invalid Host header", request_id
-                )
+                await _send_problem(send_with_headers, ApiError("invalid_host"), request_id)
                 return
             if content_length > self.max_body_bytes:
                 raise BodyTooLarge
@@ -115,10 +113,8 @@ class RequestContextMiddleware:
             if started:
                 raise
             status = 413
-            detail = f"Request body is larger than {self.max_body_bytes} bytes"
-            await self._send_problem(
-                send_with_headers, 413, "payload_too_large", detail, request_id
-            )
+            error = ApiError("payload_too_large", limit=self.max_body_bytes)
+            await _send_problem(send_with_headers, error, request_id)
         except Exception:
             log.exception(
                 "unhandled error request_id=%s method=%s path=%s",
@@ -129,9 +125,7 @@ class RequestContextMiddleware:
             if started:
                 raise
             status = 500
-            await self._send_problem(
-                send_with_headers, 500, "internal_error", "Internal server error", request_id
-            )
+            await _send_problem(send_with_headers, ApiError("internal_error"), request_id)
         finally:
             elapsed = time.perf_counter() - started_at
             route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -164,19 +158,17 @@ class RequestContextMiddleware:
                 return True
         return False
 
-    @staticmethod
-    async def _send_problem(
-        send: Send, status: int, code: str, detail: str, request_id: str
-    ) -> None:
-        body = orjson.dumps(problem_body(status, code, detail, request_id))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _send_problem(send: Send, error: ApiError, request_id: str) -> None:
+    body = orjson.dumps(error.body(request_id))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -14,7 +14,6 @@ from sqlalchemy.pool import NullPool
 from service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-log = logging.getLogger("service.migrate")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -1,8 +1,15 @@
-"""SQLModel models in the Base / Create / Update / Public / table pattern.
+"""SQLModel models in the Create / Update / Public / table pattern.
 
 The table models carry the database rules (unique sku, CHECKs, FK, indexes for every
 filter and sort we offer); the API models carry the request validation. Request models
 forbid unknown fields; update models reject explicit nulls and empty bodies.
+
+No shared `*Base` model (the full-stack template's way): here no field has the same
+definition in two models. Requests take strict, constrained types (`Sku`, `Money`), the
+Public models plain output types (`MoneyOut`, and no request patterns in the response
+schema), the tables column types; a base would be overridden field by field. What keeps
+them in step: the rules select exactly the Public fields from the table
+(`service.sql.public_columns`, which fails at import on a field the table lacks).
 """
 
 from datetime import datetime
@@ -65,13 +72,6 @@ class _PartialUpdate(SQLModel):
 # --- products ------------------------------------------------------------------------------
 
 
-class ProductBase(SQLModel):
-    sku: str
-    name: str
-    price: Decimal
-    stock: int
-
-
 class ProductCreate(SQLModel):
     model_config = _REQUEST_CONFIG
 
@@ -98,7 +98,7 @@ class ProductPublic(SQLModel):
     updated_at: datetime
 
 
-class Product(ProductBase, table=True):
+class Product(SQLModel, table=True):
     __tablename__ = "product"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="ck_product_stock_non_negative"),
@@ -122,11 +122,6 @@ class Product(ProductBase, table=True):
 
 
 # --- orders --------------------------------------------------------------------------------
-
-
-class OrderBase(SQLModel):
-    product_id: int
-    quantity: int
 
 
 class OrderCreate(SQLModel):
@@ -154,7 +149,7 @@ class OrderPublic(SQLModel):
     payment_id: str | None
 
 
-class Order(OrderBase, table=True):
+class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("quantity BETWEEN 1 AND 1000", name="ck_orders_quantity_range"),

@@ -1,5 +1,6 @@
 """Order rules: placing (stock taken atomically), status transitions, quantity changes,
-cancel and delete. Plain functions taking a session; they own their transaction.
+cancel and delete. Plain functions taking a session; they never commit or roll back: the
+caller's `service.db.transaction` does, so a raised ApiError undoes everything before it.
 
 Stock is never read-checked-written: placing an order is one conditional
 `UPDATE product SET stock = stock - :q WHERE id = :id AND stock >= :q`, in the same
@@ -9,32 +10,19 @@ so already exclusive), so racing cancels return the stock exactly once.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
-from service.errors import Conflict, NotFound
-from service.models import Order, OrderCreate, OrderStatus, OrderUpdate, Product
+from service.errors import ApiError
+from service.models import Order, OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Product
+from service.sql import public_columns, sort_orders
 from service.types import UTCDateTime, utcnow
 
 products = Product.__table__
 orders = Order.__table__
-ORDER_COLUMNS = [
-    orders.c[name]
-    for name in (
-        "id",
-        "product_id",
-        "quantity",
-        "status",
-        "unit_price",
-        "total",
-        "created_at",
-        "updated_at",
-        "paid_at",
-        "payment_id",
-    )
-]
+ORDER_COLUMNS = public_columns(orders, OrderPublic)
 # The hot statements, built once (bind parameters, SQLAlchemy's compiled cache does the rest).
 _TAKE_STOCK = (
     update(products)
@@ -48,7 +36,8 @@ _TAKE_STOCK = (
 _INSERT_ORDER = insert(orders).returning(*ORDER_COLUMNS)
 _GET_ORDER = select(*ORDER_COLUMNS).where(orders.c.id == bindparam("order_id"))
 
-ORDER_SORTS = ("id", "-id", "created_at", "-created_at")
+OrderSort = Literal["id", "-id", "created_at", "-created_at"]
+_ORDER_BY = sort_orders(orders, OrderSort)
 
 # Allowed status changes through PUT/PATCH/cancel. PAID is reached only by the webhook.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -61,21 +50,17 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 Row = Mapping[str, Any]
 
 
-def invalid_transition(current: str, target: str) -> Conflict:
-    return Conflict("invalid_transition", f"Cannot change order status from {current} to {target}")
-
-
 def check_transition(current: str, target: str) -> None:
     """Raise unless `current -> target` is allowed (the same status again is allowed)."""
     if current != target and OrderStatus(target) not in TRANSITIONS[OrderStatus(current)]:
-        raise invalid_transition(current, target)
+        raise ApiError("invalid_transition", current=current, target=target)
 
 
 def take_stock(session: Session, product_id: int, quantity: int) -> Row:
     """Decrement stock in one conditional statement; return the product's price.
 
     Raises 404 for an unknown product and 409 insufficient_stock (with `available` and
-    `requested`) when the stock is short. Does not commit.
+    `requested`) when the stock is short; the caller's transaction then rolls back at once.
     """
     params = {"p_id": product_id, "p_quantity": quantity, "p_now": utcnow()}
     row = session.execute(_TAKE_STOCK, params).first()
@@ -84,12 +69,9 @@ def take_stock(session: Session, product_id: int, quantity: int) -> Row:
     available = session.execute(
         select(products.c.stock).where(products.c.id == product_id)
     ).scalar_one_or_none()
-    session.rollback()
     if available is None:
-        raise NotFound("Product", product_id)
-    raise Conflict(
-        "insufficient_stock", "Insufficient stock", available=available, requested=quantity
-    )
+        raise ApiError("product_not_found", id=product_id)
+    raise ApiError("insufficient_stock", available=available, requested=quantity)
 
 
 def return_stock(session: Session, product_id: int, quantity: int) -> None:
@@ -100,7 +82,7 @@ def return_stock(session: Session, product_id: int, quantity: int) -> None:
     )
 
 
-def place_order(session: Session, data: OrderCreate, *, commit: bool = True) -> Row:
+def place_order(session: Session, data: OrderCreate) -> Row:
     price = take_stock(session, data.product_id, data.quantity)["price"]
     now = utcnow()
     values = {
@@ -112,10 +94,7 @@ def place_order(session: Session, data: OrderCreate, *, commit: bool = True) -> 
         "created_at": now,
         "updated_at": now,
     }
-    row = session.execute(_INSERT_ORDER, values).mappings().one()
-    if commit:
-        session.commit()
-    return row
+    return session.execute(_INSERT_ORDER, values).mappings().one()
 
 
 def get_order(session: Session, order_id: int, *, for_update: bool = False) -> Row:
@@ -124,7 +103,7 @@ def get_order(session: Session, order_id: int, *, for_update: bool = False) -> R
     )  # FOR UPDATE: no-op on SQLite
     row = session.execute(query, {"order_id": order_id}).mappings().first()
     if row is None:
-        raise NotFound("Order", order_id)
+        raise ApiError("order_not_found", id=order_id)
     return row
 
 
@@ -135,17 +114,13 @@ def list_orders(
     offset: int = 0,
     status: OrderStatus | None = None,
     product_id: int | None = None,
-    sort: str = "id",
+    sort: OrderSort = "id",
 ) -> tuple[list[Row], int]:
     conditions = []
     if status is not None:
         conditions.append(orders.c.status == status.value)
     if product_id is not None:
         conditions.append(orders.c.product_id == product_id)
-    column = orders.c[sort.lstrip("-")]
-    order_by = [column.desc() if sort.startswith("-") else column]
-    if column is not orders.c.id:
-        order_by.append(orders.c.id.desc() if sort.startswith("-") else orders.c.id)
     total = session.execute(
         select(func.count()).select_from(orders).where(*conditions)
     ).scalar_one()
@@ -153,7 +128,7 @@ def list_orders(
         session.execute(
             select(*ORDER_COLUMNS)
             .where(*conditions)
-            .order_by(*order_by)
+            .order_by(*_ORDER_BY[sort])
             .limit(limit)
             .offset(offset)
         )
@@ -176,12 +151,7 @@ def update_order(session: Session, order_id: int, data: OrderUpdate) -> Row:
     new_quantity = fields.get("quantity", quantity)
     if new_quantity != quantity:
         if status != OrderStatus.PENDING:
-            session.rollback()
-            raise Conflict(
-                "order_not_pending",
-                "Quantity can only change while the order is PENDING; "
-                f"order {order_id} is {status}",
-            )
+            raise ApiError("order_not_pending", id=order_id, status=status)
         delta = new_quantity - quantity
         if delta > 0:
             take_stock(session, order["product_id"], delta)
@@ -195,9 +165,8 @@ def update_order(session: Session, order_id: int, data: OrderUpdate) -> Row:
         values["status"] = target
 
     if not values:
-        session.rollback()
-        return order
-    row = (
+        return order  # the same status again: a no-op
+    return (
         session.execute(
             update(orders)
             .where(orders.c.id == order_id, orders.c.status == status)
@@ -207,8 +176,6 @@ def update_order(session: Session, order_id: int, data: OrderUpdate) -> Row:
         .mappings()
         .one()
     )
-    session.commit()
-    return row
 
 
 def cancel_order(session: Session, order_id: int) -> Row:
@@ -227,12 +194,6 @@ def delete_order(session: Session, order_id: int) -> None:
     ).first()
     if row is None:
         current = get_order(session, order_id)  # 404 if it does not exist
-        session.rollback()
-        raise Conflict(
-            "order_not_deletable",
-            f"Order {order_id} is {current['status']}; only PENDING or CANCELED orders can be "
-            "deleted (cancel it instead)",
-        )
+        raise ApiError("order_not_deletable", id=order_id, status=current["status"])
     if row.status == OrderStatus.PENDING:
         return_stock(session, row.product_id, row.quantity)
-    session.commit()

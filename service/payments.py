@@ -3,6 +3,8 @@
 The delivery's `webhook-id` is inserted (unique key) in the same transaction as the order
 change, so a replayed or concurrently duplicated delivery changes nothing; the state change
 is a conditional UPDATE (`... WHERE status = 'PENDING'`), so it cannot race a cancel.
+The caller's `service.db.transaction` commits; a refusal raised here rolls back the
+delivery's record along with everything else, so the provider's retry is processed again.
 """
 
 from datetime import timedelta
@@ -12,9 +14,9 @@ from pydantic import BaseModel, StringConstraints
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
-from service.errors import Conflict
+from service.errors import ApiError
 from service.models import Order, OrderStatus, ProcessedWebhook
-from service.orders import get_order, invalid_transition
+from service.orders import get_order
 from service.sql import Throttle, insert_if_absent
 from service.types import EntityId, Money, utcnow
 
@@ -48,7 +50,7 @@ class PaymentEvent(WebhookEvent):
 def process_event(
     session: Session, webhook_id: str, event: WebhookEvent, *, retention_days: int = 7
 ) -> dict[str, Any]:
-    """Apply one verified delivery; return the response body. Owns its transaction."""
+    """Apply one verified delivery in the caller's transaction; return the response body."""
     payment = PaymentEvent.model_validate(event.model_dump()) if _is_payment(event) else None
     outcome, order_id, order_status = "ignored", None, None
     if payment is not None:
@@ -64,7 +66,6 @@ def process_event(
             "received_at": utcnow(),
         },
     ):
-        session.rollback()
         return {"status": "duplicate"}
 
     if payment is None:
@@ -81,7 +82,6 @@ def process_event(
         update(processed).where(processed.c.webhook_id == webhook_id).values(outcome=outcome)
     )
     _prune(session, retention_days)
-    session.commit()
     return result
 
 
@@ -107,19 +107,15 @@ def _mark_paid(session: Session, data: PaymentData) -> str:
         return row.status
 
     order = get_order(session, data.order_id)  # 404 when unknown
-    session.rollback()
     if data.amount is not None and order["total"] != data.amount:
-        raise Conflict(
-            "amount_mismatch",
-            f"Payment amount {data.amount:.2f} does not match order total {order['total']:.2f}",
-            expected=float(order["total"]),
-            received=float(data.amount),
+        raise ApiError(
+            "amount_mismatch", expected=float(order["total"]), received=float(data.amount)
         )
     if order["status"] == OrderStatus.CANCELED:
-        raise invalid_transition(order["status"], OrderStatus.PAID)
+        raise ApiError("invalid_transition", current=order["status"], target=OrderStatus.PAID)
     if order["payment_id"] == data.payment_id:
         return order["status"]  # the same payment again (PAID, or SHIPPED since): no change
-    raise Conflict("already_paid", f"Order {data.order_id} is already paid by another payment")
+    raise ApiError("already_paid", id=data.order_id)
 
 
 PRUNE = Throttle(3600)

@@ -1,4 +1,5 @@
-"""Product rules: plain functions taking a session, no HTTP.
+"""Product rules: plain functions taking a session, no HTTP. They never commit or roll
+back: the caller's `service.db.transaction` does, so a raised ApiError undoes the write.
 
 Statements go through SQLAlchemy Core on the SQLModel tables (no ORM unit of work on
 the hot paths; the hottest statements are built once, with bind parameters); rows come
@@ -7,33 +8,32 @@ back as mappings in the Public models' field order.
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from service.errors import Conflict, NotFound
-from service.models import Order, Product, ProductCreate, ProductUpdate
+from service.errors import ApiError
+from service.models import Order, Product, ProductCreate, ProductPublic, ProductUpdate
+from service.sql import public_columns, sort_orders
 from service.types import utcnow
 
 products = Product.__table__
 orders = Order.__table__
-# The public field order (the table's own order follows SQLModel's class layout).
-PRODUCT_COLUMNS = [
-    products.c[name] for name in ("id", "sku", "name", "price", "stock", "created_at", "updated_at")
-]
+PRODUCT_COLUMNS = public_columns(products, ProductPublic)
 _GET_PRODUCT = select(*PRODUCT_COLUMNS).where(products.c.id == bindparam("product_id"))
 
-PRODUCT_SORTS = ("id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at")
+ProductSort = Literal["id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at"]
+_ORDER_BY = sort_orders(products, ProductSort)
 
 Row = Mapping[str, Any]
 
 
-def _duplicate_sku(exc: IntegrityError, sku: str) -> Conflict | None:
+def _duplicate_sku(exc: IntegrityError, sku: str) -> ApiError | None:
     message = str(exc.orig).lower()
     if "sku" in message or "unique" in message:
-        return Conflict("duplicate_sku", f"Product with sku '{sku}' already exists")
+        return ApiError("duplicate_sku", sku=sku)
     return None
 
 
@@ -41,22 +41,16 @@ def create_product(session: Session, data: ProductCreate) -> Row:
     now = utcnow()
     values = data.model_dump() | {"created_at": now, "updated_at": now}
     try:
-        row = (
-            session.execute(insert(products).values(**values).returning(*PRODUCT_COLUMNS))
-            .mappings()
-            .one()
-        )
-        session.commit()
+        statement = insert(products).values(**values).returning(*PRODUCT_COLUMNS)
+        return session.execute(statement).mappings().one()
     except IntegrityError as exc:
-        session.rollback()
         raise _duplicate_sku(exc, data.sku) or exc from exc
-    return row
 
 
 def get_product(session: Session, product_id: int) -> Row:
     row = session.execute(_GET_PRODUCT, {"product_id": product_id}).mappings().first()
     if row is None:
-        raise NotFound("Product", product_id)
+        raise ApiError("product_not_found", id=product_id)
     return row
 
 
@@ -68,7 +62,7 @@ def list_products(
     sku: str | None = None,
     q: str | None = None,
     in_stock: bool | None = None,
-    sort: str = "id",
+    sort: ProductSort = "id",
 ) -> tuple[list[Row], int]:
     count, page = _list_statements(sku is not None, bool(q), in_stock, sort)
     params = {"sku": sku, "q": _contains_pattern(q or ""), "limit": limit, "offset": offset}
@@ -83,7 +77,7 @@ def _contains_pattern(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: str):
+def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: ProductSort):
     """(count, page) statements for one filter/sort shape, built once per shape."""
     conditions = []
     if by_sku:
@@ -94,17 +88,11 @@ def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: s
         conditions.append(products.c.stock > 0)
     elif in_stock is False:
         conditions.append(products.c.stock == 0)
-    column = products.c[sort.lstrip("-")]
-    descending = sort.startswith("-")
-    # `id` breaks ties so pages are stable; (column, id) indexes serve both directions.
-    order_by = [column.desc() if descending else column]
-    if column is not products.c.id:
-        order_by.append(products.c.id.desc() if descending else products.c.id)
     count = select(func.count()).select_from(products).where(*conditions)
     page = (
         select(*PRODUCT_COLUMNS)
         .where(*conditions)
-        .order_by(*order_by)
+        .order_by(*_ORDER_BY[sort])
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
@@ -113,23 +101,18 @@ def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: s
 
 def update_product(session: Session, product_id: int, data: ProductUpdate) -> Row:
     values = data.model_dump(exclude_unset=True) | {"updated_at": utcnow()}
+    statement = (
+        update(products)
+        .where(products.c.id == product_id)
+        .values(**values)
+        .returning(*PRODUCT_COLUMNS)
+    )
     try:
-        row = (
-            session.execute(
-                update(products)
-                .where(products.c.id == product_id)
-                .values(**values)
-                .returning(*PRODUCT_COLUMNS)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound("Product", product_id)
-        session.commit()
+        row = session.execute(statement).mappings().first()
     except IntegrityError as exc:
-        session.rollback()
         raise _duplicate_sku(exc, values.get("sku", "")) or exc from exc
+    if row is None:
+        raise ApiError("product_not_found", id=product_id)
     return row
 
 
@@ -138,15 +121,10 @@ def delete_product(session: Session, product_id: int) -> None:
     has_orders = exists().where(orders.c.product_id == product_id)
     try:
         result = session.execute(delete(products).where(products.c.id == product_id, ~has_orders))
-        deleted = result.rowcount
-        session.commit()
-    except IntegrityError:  # an order was inserted concurrently (PostgreSQL FK check)
-        session.rollback()
-        deleted = 0
-    if deleted:
+    except IntegrityError:
+        # An order was inserted concurrently (PostgreSQL's FK check): the product exists.
+        raise ApiError("product_has_orders", id=product_id) from None
+    if result.rowcount:
         return
     get_product(session, product_id)  # 404 if it does not exist
-    raise Conflict(
-        "product_has_orders",
-        f"Product {product_id} has orders and cannot be deleted; set its stock to 0 instead",
-    )
+    raise ApiError("product_has_orders", id=product_id)

@@ -10,7 +10,6 @@ middleware adds them to whatever response the route or an error handler produced
 
 import hashlib
 import hmac
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from service.config import Settings
 from service.errors import ApiError
 
-log = logging.getLogger("service.security")
 API_KEY_HEADER = "X-API-Key"
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,
@@ -62,14 +60,12 @@ class WriteProtection:
         if not self.keys:
             return
         if not presented:
-            raise ApiError(
-                401, "missing_api_key", f"{API_KEY_HEADER} header is required for writes"
-            )
+            raise ApiError("missing_api_key")
         valid = False
         for key in self.keys:  # compare with every key: the time does not tell which matched
             valid |= hmac.compare_digest(presented.encode(), key)
         if not valid:
-            raise ApiError(403, "invalid_api_key", f"{API_KEY_HEADER} is not valid")
+            raise ApiError("invalid_api_key")
 
     async def check_rate(self, request: Request, presented: str | None) -> None:
         if self.limit is None or self.limiter is None:
@@ -90,10 +86,9 @@ class WriteProtection:
         request.state.extra_headers = headers
         if not allowed:
             raise ApiError(
-                429,
                 "rate_limited",
-                f"Too many write requests: the limit is {self.limit.amount} per "
-                f"{self.limit.get_expiry()} seconds",
+                limit=self.limit.amount,
+                seconds=self.limit.get_expiry(),
                 headers={"Retry-After": str(max(1, reset))},
             )
 

@@ -1,10 +1,40 @@
-"""Small SQL helpers: dialect differences and opportunistic housekeeping."""
+"""Small SQL helpers: columns and sort orders derived from the models, dialect
+differences and opportunistic housekeeping."""
 
 import time
+from typing import Any, get_args
 
-from sqlalchemy import Table
+from pydantic import BaseModel
+from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+
+def public_columns(table: Table, model: type[BaseModel]) -> list[Column]:
+    """The table's columns for each field of a Public model, in the model's order.
+
+    Called at import: a field added to the Public model but not to the table stops the
+    service there, instead of being documented and silently never returned.
+    """
+    missing = [name for name in model.model_fields if name not in table.c]
+    if missing:
+        raise LookupError(f"{model.__name__} fields not in table {table.name}: {missing}")
+    return [table.c[name] for name in model.model_fields]
+
+
+def sort_orders(table: Table, sort_keys: Any) -> dict[str, list]:
+    """ORDER BY clauses for each key of a `Literal["id", "-id", ...]` sort type (`-` for
+    descending); `id` breaks ties so pages are stable, and (column, id) indexes serve both
+    directions. Built at import: a key that names no column fails there."""
+    orders = {}
+    for key in get_args(sort_keys):
+        column = table.c[key.lstrip("-")]
+        descending = key.startswith("-")
+        clauses = [column.desc() if descending else column]
+        if column is not table.c.id:
+            clauses.append(table.c.id.desc() if descending else table.c.id)
+        orders[key] = clauses
+    return orders
 
 
 def insert_if_absent(session: Session, table: Table, values: dict) -> bool:

@@ -3,9 +3,8 @@
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from starlette.responses import Response
 
-from service.errors import problem_response, request_id_of
+from service.errors import ApiError
 from service.openapi import problems
 
 router = APIRouter(tags=["ops"])
@@ -24,12 +23,12 @@ async def health() -> Status:
     "/ready",
     response_model=Status,
     summary="Readiness (the database answers)",
-    responses=problems({503: ["not_ready"]}),
+    responses=problems("not_ready"),
 )
-async def ready(request: Request) -> Status | Response:
+async def ready(request: Request) -> Status:
     try:
         # In the threadpool: a hung database must not stall the event loop's other work.
         await run_in_threadpool(request.app.state.db.ping)
     except Exception:
-        return problem_response(503, "not_ready", "Database unavailable", request_id_of(request))
+        raise ApiError("not_ready") from None
     return Status(status="ready")

@@ -1,6 +1,6 @@
 """Order routes: thin HTTP adapters over `service.orders`."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -20,9 +20,7 @@ from service.types import MAX_ID
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
-OrderSort = Literal["id", "-id", "created_at", "-created_at"]
 _OK_EXAMPLE = {"content": {"application/json": {"example": ORDER_EXAMPLE}}}
-_NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
 
 
 @router.post(
@@ -34,13 +32,13 @@ _NOT_FOUND = {404: ["order_not_found"], 422: ["validation_error"]}
     responses={
         201: {**_OK_EXAMPLE, "description": "Created (PENDING); `Location` names the order"},
         **problems(
-            {
-                404: ["product_not_found"],
-                400: ["invalid_idempotency_key"],
-                409: ["insufficient_stock", "idempotency_key_in_flight"],
-                422: ["validation_error", "idempotency_key_reused"],
-                **WRITE_ERRORS,
-            }
+            "product_not_found",
+            "invalid_idempotency_key",
+            "insufficient_stock",
+            "idempotency_key_in_flight",
+            "validation_error",
+            "idempotency_key_reused",
+            *WRITE_ERRORS,
         ),
     },
 )
@@ -82,7 +80,7 @@ async def create_order(
     "",
     response_model=Page[OrderPublic],
     summary="List orders",
-    responses=problems({422: ["validation_error"]}),
+    responses=problems("validation_error"),
 )
 async def list_orders(
     session: SessionDep,
@@ -92,7 +90,7 @@ async def list_orders(
     product_id: Annotated[
         int | None, Query(ge=-MAX_ID, le=MAX_ID, description="Only this product")
     ] = None,
-    sort: Annotated[OrderSort, Query(description="Sort key; `-` for descending")] = "id",
+    sort: Annotated[rules.OrderSort, Query(description="Sort key; `-` for descending")] = "id",
 ) -> Any:
     items, total = rules.list_orders(
         session, limit=limit, offset=offset, status=status, product_id=product_id, sort=sort
@@ -104,7 +102,7 @@ async def list_orders(
     "/{order_id}",
     response_model=OrderPublic,
     summary="Get an order",
-    responses={200: _OK_EXAMPLE, **problems(_NOT_FOUND)},
+    responses={200: _OK_EXAMPLE, **problems("order_not_found", "validation_error")},
 )
 async def get_order(order_id: OrderId, session: SessionDep) -> Any:
     """Everything needed to track an order: status, amounts, payment, timestamps."""
@@ -114,12 +112,12 @@ async def get_order(order_id: OrderId, session: SessionDep) -> Any:
 _UPDATE_RESPONSES = {
     200: _OK_EXAMPLE,
     **problems(
-        {
-            404: ["order_not_found"],
-            409: ["invalid_transition", "insufficient_stock", "order_not_pending"],
-            422: ["validation_error"],
-            **WRITE_ERRORS,
-        }
+        "order_not_found",
+        "invalid_transition",
+        "insufficient_stock",
+        "order_not_pending",
+        "validation_error",
+        *WRITE_ERRORS,
     ),
 }
 _UPDATE_DOC = (
@@ -170,14 +168,7 @@ async def patch_order(
     summary="Cancel an order",
     responses={
         200: _OK_EXAMPLE,
-        **problems(
-            {
-                404: ["order_not_found"],
-                409: ["invalid_transition"],
-                422: ["validation_error"],
-                **WRITE_ERRORS,
-            }
-        ),
+        **problems("order_not_found", "invalid_transition", "validation_error", *WRITE_ERRORS),
     },
 )
 async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
@@ -192,14 +183,7 @@ async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
     status_code=204,
     response_class=Response,
     summary="Delete an order",
-    responses=problems(
-        {
-            404: ["order_not_found"],
-            409: ["order_not_deletable"],
-            422: ["validation_error"],
-            **WRITE_ERRORS,
-        }
-    ),
+    responses=problems("order_not_found", "order_not_deletable", "validation_error", *WRITE_ERRORS),
 )
 async def delete_order(order_id: OrderId, session: WriteSessionDep) -> Response:
     """Only an order never paid: PENDING (its stock comes back) or CANCELED. Paid orders

@@ -1,6 +1,6 @@
 """Product routes: thin HTTP adapters over `service.products`."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
@@ -19,7 +19,6 @@ from service.security import WriteGuard
 
 router = APIRouter(prefix="/products", tags=["products"])
 
-ProductSort = Literal["id", "-id", "price", "-price", "name", "-name", "created_at", "-created_at"]
 _OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
 
 
@@ -31,7 +30,7 @@ _OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
     summary="Create a product",
     responses={
         201: {**_OK_EXAMPLE, "description": "Created; `Location` names the new product"},
-        **problems({409: ["duplicate_sku"], 422: ["validation_error"], **WRITE_ERRORS}),
+        **problems("duplicate_sku", "validation_error", *WRITE_ERRORS),
     },
 )
 async def create_product(
@@ -48,7 +47,7 @@ async def create_product(
     "",
     response_model=Page[ProductPublic],
     summary="List products",
-    responses=problems({422: ["validation_error"]}),
+    responses=problems("validation_error"),
 )
 async def list_products(
     session: SessionDep,
@@ -62,7 +61,7 @@ async def list_products(
         Query(max_length=200, pattern=SafeText, description="Name contains (case-insensitive)"),
     ] = None,
     in_stock: Annotated[bool | None, Query(description="true: stock > 0; false: stock = 0")] = None,
-    sort: Annotated[ProductSort, Query(description="Sort key; `-` for descending")] = "id",
+    sort: Annotated[rules.ProductSort, Query(description="Sort key; `-` for descending")] = "id",
 ) -> Any:
     """A page of products, filtered and sorted; ties are broken by id so pages are stable."""
     items, total = rules.list_products(
@@ -77,7 +76,7 @@ async def list_products(
     summary="Get a product",
     responses={
         200: _OK_EXAMPLE,
-        **problems({404: ["product_not_found"], 422: ["validation_error"]}),
+        **problems("product_not_found", "validation_error"),
     },
 )
 async def get_product(product_id: ProductId, session: SessionDep) -> Any:
@@ -86,14 +85,7 @@ async def get_product(product_id: ProductId, session: SessionDep) -> Any:
 
 _UPDATE_RESPONSES = {
     200: _OK_EXAMPLE,
-    **problems(
-        {
-            404: ["product_not_found"],
-            409: ["duplicate_sku"],
-            422: ["validation_error"],
-            **WRITE_ERRORS,
-        }
-    ),
+    **problems("product_not_found", "duplicate_sku", "validation_error", *WRITE_ERRORS),
 }
 _UPDATE_DOC = (
     "Partial update: any non-empty subset of `sku`, `name`, `price`, `stock`. "
@@ -141,12 +133,7 @@ async def patch_product(
     response_class=Response,
     summary="Delete a product",
     responses=problems(
-        {
-            404: ["product_not_found"],
-            409: ["product_has_orders"],
-            422: ["validation_error"],
-            **WRITE_ERRORS,
-        }
+        "product_not_found", "product_has_orders", "validation_error", *WRITE_ERRORS
     ),
 )
 async def delete_product(product_id: ProductId, session: WriteSessionDep) -> Response:

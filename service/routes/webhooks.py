@@ -86,13 +86,14 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     **problems(
-        {
-            401: ["invalid_signature", "stale_webhook"],
-            404: ["order_not_found"],
-            409: ["invalid_transition", "amount_mismatch"],
-            413: ["payload_too_large"],
-            422: ["validation_error"],
-        }
+        "invalid_signature",
+        "stale_webhook",
+        "order_not_found",
+        "invalid_transition",
+        "amount_mismatch",
+        "already_paid",
+        "payload_too_large",
+        "validation_error",
     ),
 }
 
@@ -121,11 +122,9 @@ async def payment_webhook(request: Request, session: WriteSessionDep) -> Any:
             tolerance=state.settings.webhook_tolerance_seconds,
         )
     except (UnicodeDecodeError, WebhookVerificationError) as exc:
-        error = exc if isinstance(exc, WebhookVerificationError) else None
-        code = error.code if error else INVALID_SIGNATURE
-        detail = error.detail if error else "Invalid webhook signature"
+        code = exc.code if isinstance(exc, WebhookVerificationError) else INVALID_SIGNATURE
         WEBHOOKS.labels(code).inc()
-        raise ApiError(401, code, detail) from None
+        raise ApiError(code) from None
     try:
         event = payments.WebhookEvent.model_validate_json(body)
         result = payments.process_event(

@@ -1,4 +1,5 @@
-"""Standard Webhooks (v1) signing and verification: pure functions, stdlib only.
+"""Standard Webhooks (v1) signing and verification: pure functions, stdlib only (the error
+text comes from the stdlib-only `service.problems` catalogue).
 
 Spec: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 The signed content is ``f"{webhook-id}.{webhook-timestamp}.".encode() + raw_body``, so callers
@@ -12,6 +13,8 @@ import secrets as _secrets
 import time
 from collections.abc import Mapping
 
+from service.problems import CATALOGUE
+
 SECRET_PREFIX = "whsec_"
 MIN_SECRET_BYTES = 24
 DEFAULT_TOLERANCE = 300  # seconds, as in the reference libraries
@@ -21,10 +24,6 @@ MAX_TIMESTAMP_DIGITS = 12
 
 INVALID_SIGNATURE = "invalid_signature"
 STALE_WEBHOOK = "stale_webhook"
-_DETAILS = {
-    INVALID_SIGNATURE: "Invalid webhook signature",
-    STALE_WEBHOOK: "Webhook timestamp outside tolerance",
-}
 
 
 class WebhookVerificationError(Exception):
@@ -36,7 +35,7 @@ class WebhookVerificationError(Exception):
 
     def __init__(self, code: str, reason: str) -> None:
         self.code = code
-        self.detail = _DETAILS[code]
+        self.detail = CATALOGUE[code].detail
         self.reason = reason
         super().__init__(self.detail)
 
