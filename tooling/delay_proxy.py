@@ -29,9 +29,7 @@ def _address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def _pump(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float
-) -> None:
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
     """Forward everything from `reader` to `writer`, each chunk `delay` after it arrived."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
