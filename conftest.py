@@ -11,8 +11,9 @@ The options and their resolution live in `tooling.target` (shared with the evide
 and the Locust runner); the reports go where `tooling.layout` says (`reports/<kind>/pytest/`).
 
 Markers: `local_only` (the test starts its own service processes: skipped, with the reason,
-against a deployment) and `requires("postgres" | "redis" | "chromium")` (skipped with a
-one-line reason where the machine lacks it; a failure instead when CI sets REQUIRE_*=1).
+against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman")` (skipped
+with a one-line reason where the machine lacks it; a failure instead when CI sets
+REQUIRE_*=1).
 """
 
 import json
@@ -85,14 +86,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_backend", BACKENDS, indirect=True, scope="session")
 
 
-def _skip_unless_available(capability: str) -> None:
-    problem = capabilities.problem(capability)
-    if problem:
-        if capabilities.required(capability):
-            pytest.fail(f"{capabilities.REQUIRE_ENV[capability]}=1 but {problem}")
-        pytest.skip(problem)
-
-
 @pytest.hookimpl(tryfirst=True)  # before the fixtures are set up
 def pytest_runtest_setup(item: pytest.Item) -> None:
     target = selected_target(item.config)
@@ -107,7 +100,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if "redis_url" in getattr(item, "fixturenames", ()):
         needed.add("redis")
     for capability in sorted(needed):  # here, not in fixtures: one summary line per reason
-        _skip_unless_available(capability)
+        capabilities.skip_unless_available(capability)
 
 
 # --- fixtures ----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class Collection:
     variables: dict[str, Any]
     requests: list[RequestItem]
     folders: list[str]  # top-level folder names, in order
+    types: dict[str, str] = field(default_factory=dict)  # declared types, as written
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Environment:
     name: str
     values: dict[str, Any]
     secrets: set[str]  # keys of "type": "secret" variables (redacted in reports)
+    types: dict[str, str] = field(default_factory=dict)  # declared types, as written
 
 
 def load_collection(path: Path | str) -> Collection:
@@ -83,18 +85,25 @@ def parse_collection(data: dict[str, Any]) -> Collection:
         if "item" in child:
             folders.append(child["name"])
         _walk(child, (), scripts, requests)
-    return Collection(info.get("name", ""), _variables(data.get("variable")), requests, folders)
+    values, types = _variables(data.get("variable"))
+    return Collection(info.get("name", ""), values, requests, folders, types)
 
 
 def load_environment(path: Path | str) -> Environment:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    values, secrets = {}, set()
+    values, secrets, types = {}, set(), {}
     for entry in data.get("values", []):
-        if entry.get("enabled", True):
-            values[entry["key"]] = entry.get("value", "")
+        if not entry.get("enabled", True):
+            # The Postman app leaves a disabled variable out; Newman uses it all the same.
+            raise CollectionError(
+                f"{path}: environment variable {entry['key']!r} is disabled "
+                "(Postman and Newman disagree on those): enable it or remove it"
+            )
+        values[entry["key"]] = entry.get("value", "")
+        types[entry["key"]] = entry.get("type", "any")
         if entry.get("type") == "secret":
             secrets.add(entry["key"])
-    return Environment(data.get("name", Path(path).stem), values, secrets)
+    return Environment(data.get("name", Path(path).stem), values, secrets, types)
 
 
 def _walk(
@@ -201,8 +210,26 @@ def _refuse_auth(node: dict[str, Any], where: str) -> None:
         raise CollectionError(f"{where}: auth type {auth.get('type')!r} is not supported")
 
 
-def _variables(entries: list[dict[str, Any]] | None) -> dict[str, Any]:
-    return {v["key"]: v.get("value", "") for v in entries or [] if not v.get("disabled")}
+def _variables(entries: list[dict[str, Any]] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Values and declared types. The type is Postman's (string, number, boolean, array,
+    object, any): it decides what a script's `get` returns, so it is kept, not dropped."""
+    values: dict[str, Any] = {}
+    types: dict[str, str] = {}
+    for entry in entries or []:
+        key = entry["key"]
+        if entry.get("disabled"):
+            # Postman keeps a disabled variable out of get/has/{{…}} but in toObject() and
+            # under a later set(): not worth imitating, and not worth ignoring silently.
+            raise CollectionError(
+                f"collection variable {key!r}: disabled variables are not supported"
+            )
+        # A repeated key: the last one counts (in the place of the first), as in Postman.
+        # A variable without a value is undefined, not "", so `values` leaves it out.
+        values.pop(key, None)
+        if "value" in entry:
+            values[key] = entry["value"]
+        types[key] = entry.get("type", "any")
+    return values, types
 
 
 def _text(description: str | dict[str, Any] | None) -> str:

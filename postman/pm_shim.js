@@ -80,6 +80,11 @@
     return false;
   }
 
+  function asText(value) {
+    if (value === null || value === undefined) return '';
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+
   // A sourceURL ends at whitespace: encode the label so stack frames name the whole script.
   const sourceUrl = (label) => encodeURIComponent(label);
 
@@ -98,7 +103,155 @@
     return `${error.name}: ${error.message}${where}`;
   }
 
-  // --- variables and {{…}} substitution --------------------------------------------------
+  // --- variables: Postman's typed scopes ---------------------------------------------------
+  //
+  // What Postman does (postman-collection's Variable/VariableScope, postman-sandbox and
+  // postman-runtime; the tests in tests/test_postman_scopes.py pin each point against Newman):
+  // - a variable has a type: string, number, boolean, array, object or any. The declared type
+  //   casts the value on `set` and on `get`; an unknown type ("default", "secret" in
+  //   environment files) is `any`. A variable created by `set` is `any` unless `set` names
+  //   a type as its third argument.
+  // - environment, globals and collection variables reach the next script the way Postman
+  //   carries them: the script's changes are replayed, last one per key, as `set(key, value)`
+  //   or `unset(key)` on the scope as it was before the script, so the type the scope had
+  //   decides (a type given to `set` lasts for the rest of that script only), and a value
+  //   travels as JSON (undefined and NaN arrive as null, a Date as its ISO text). Postman
+  //   also stores a function and calls it on `get`: this runner refuses it, loudly.
+  // - local variables (pm.variables.set) are carried as the script left them, types included,
+  //   for the rest of the run; iteration data can be changed by a script for that script only.
+  // - pm.variables reads local, iteration data, environment, collection, globals, in that
+  //   order; it writes (and unsets) local variables only.
+  //
+  // In the run state a scope is {key: {type, value}}; iteration data is a plain object.
+
+  /** JSON text for the array/object types, as Postman keeps them. */
+  function jsonIn(value) {
+    try {
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    } catch (e) {
+      return 'null';
+    }
+  }
+
+  function jsonOut(value, accept) {
+    let parsed;
+    try {
+      parsed = JSON.parse(value);
+    } catch (e) {
+      return undefined;
+    }
+    return accept(parsed) ? parsed : undefined;
+  }
+
+  const TYPES = {
+    string: { in: String, out: String },
+    number: { in: Number, out: Number },
+    boolean: { in: Boolean, out: Boolean },
+    array: { in: jsonIn, out: (v) => jsonOut(v, Array.isArray) },
+    object: { in: jsonIn, out: (v) => jsonOut(v, (p) => p instanceof Object && !Array.isArray(p)) },
+    any: { in: (v) => v, out: (v) => v },
+  };
+
+  /** A declared type as Postman reads it (case-insensitive); null for one it does not know. */
+  function typeName(type) {
+    if (type === null || type === undefined) return null;
+    const name = String(type).toLowerCase();
+    return Object.prototype.hasOwnProperty.call(TYPES, name) ? name : null;
+  }
+
+  const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+  const viaJson = (value) => JSON.parse(JSON.stringify([value]))[0];
+  const castIn = (entry, value) => TYPES[entry.type].in(value);
+  const castOut = (entry) => TYPES[entry.type].out(entry.value);
+
+  function refuseFunction(key, value) {
+    if (typeof value === 'function') {
+      throw new UnsupportedError(`storing a function in variable '${key}'`);
+    }
+  }
+
+  /** One variable scope inside a script: pm.environment, pm.collectionVariables, …  */
+  class Scope {
+    constructor(entries, layers = []) {
+      this.entries = entries; // {key: {type, value}}
+      this.layers = layers; // scopes read after this one (pm.variables only)
+      this.mutations = {}; // the last change per key: [key, value] for set, [key] for unset
+    }
+    find(key) {
+      if (has(this.entries, key)) return this.entries[key];
+      for (const layer of this.layers) {
+        if (has(layer.entries, key)) return layer.entries[key];
+      }
+      return undefined;
+    }
+    get(key) {
+      const entry = this.find(key);
+      return entry ? castOut(entry) : undefined;
+    }
+    has(key) {
+      return this.find(key) !== undefined;
+    }
+    set(key, value, type) {
+      refuseFunction(key, value);
+      const named = typeof type === 'string' ? typeName(type) : null;
+      if (has(this.entries, key)) {
+        const entry = this.entries[key];
+        if (named) entry.type = named;
+        entry.value = castIn(entry, value);
+      } else {
+        const entry = { type: named || 'any' };
+        entry.value = castIn(entry, value);
+        this.entries[key] = entry;
+      }
+      this.mutations[key] = [key, value];
+    }
+    unset(key) {
+      delete this.entries[key];
+      this.mutations[key] = [key];
+    }
+    clear() {
+      Object.keys(this.entries).forEach((key) => this.unset(key));
+    }
+    toObject() {
+      const out = {};
+      [...this.layers].reverse().forEach((layer) => Object.assign(out, layer.toObject()));
+      Object.keys(this.entries).forEach((key) => {
+        out[key] = castOut(this.entries[key]);
+      });
+      return out;
+    }
+    replaceIn(template) {
+      return replaceDeep(template, scopeLookup(this));
+    }
+    /** The scope as Postman hands it to the next script: `before` plus the replayed changes. */
+    replayOn(before) {
+      Object.values(this.mutations).forEach(([key, ...value]) => {
+        if (value.length === 0) {
+          delete before[key];
+        } else if (has(before, key)) {
+          before[key].value = castIn(before[key], viaJson(value[0]));
+        } else {
+          before[key] = { type: 'any', value: viaJson(value[0]) };
+        }
+      });
+      return before;
+    }
+  }
+
+  /** Declared variables (a collection's `variable`, an environment file) as Postman loads them. */
+  function declare(values, types, sets) {
+    const entries = {};
+    Object.keys(Object.assign({}, types, values)).forEach((key) => {
+      const entry = { type: typeName(types[key]) || 'any' };
+      entry.value = castIn(entry, has(values, key) ? values[key] : undefined);
+      entries[key] = entry;
+    });
+    const scope = new Scope(entries);
+    Object.keys(sets || {}).forEach((key) => scope.set(key, sets[key]));
+    return scope.entries;
+  }
+
+  // --- {{…}} substitution ------------------------------------------------------------------
 
   function uuid4() {
     const hex = [];
@@ -109,7 +262,7 @@
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
 
-  /** The dynamic variables this runner implements (Postman has many more: they throw). */
+  /** The dynamic variables this runner implements. */
   const DYNAMIC = {
     $guid: uuid4,
     $randomUUID: uuid4,
@@ -117,122 +270,160 @@
     $isoTimestamp: () => new Date().toISOString(),
     $randomInt: () => String(Math.floor(Math.random() * 1001)),
   };
+  /** Postman's other dynamic variables (postman-collection 4.4): they throw, loudly. A `{{$name}}`
+   * that is in neither list is no dynamic variable and stays as it is, as in Postman. */
+  const POSTMAN_DYNAMIC = new Set(
+    ('$randomPhoneNumber $randomPhoneNumberExt $randomLocale $randomWords $randomFilePath ' +
+      '$randomDirectoryPath $randomCity $randomStreetName $randomStreetAddress $randomCountry ' +
+      '$randomCountryCode $randomLatitude $randomLongitude $randomColor $randomDepartment ' +
+      '$randomProductName $randomProductAdjective $randomProductMaterial $randomProduct ' +
+      '$randomCompanyName $randomCompanySuffix $randomCatchPhrase $randomBs ' +
+      '$randomCatchPhraseAdjective $randomCatchPhraseDescriptor $randomCatchPhraseNoun ' +
+      '$randomBsAdjective $randomBsBuzz $randomBsNoun $randomDatabaseColumn $randomDatabaseType ' +
+      '$randomDatabaseCollation $randomDatabaseEngine $randomDatePast $randomDateFuture ' +
+      '$randomDateRecent $randomMonth $randomWeekday $randomBankAccount $randomBankAccountName ' +
+      '$randomCreditCardMask $randomPrice $randomTransactionType $randomCurrencyCode ' +
+      '$randomCurrencyName $randomCurrencySymbol $randomBitcoin $randomBankAccountIban ' +
+      '$randomBankAccountBic $randomAbbreviation $randomAdjective $randomNoun $randomVerb ' +
+      '$randomIngverb $randomPhrase $randomAvatarImage $randomImageUrl $randomAbstractImage ' +
+      '$randomAnimalsImage $randomBusinessImage $randomCatsImage $randomCityImage ' +
+      '$randomFoodImage $randomNightlifeImage $randomFashionImage $randomPeopleImage ' +
+      '$randomNatureImage $randomSportsImage $randomTransportImage $randomImageDataUri ' +
+      '$randomEmail $randomExampleEmail $randomUserName $randomProtocol $randomUrl ' +
+      '$randomDomainName $randomDomainSuffix $randomDomainWord $randomIP $randomIPV6 ' +
+      '$randomUserAgent $randomHexColor $randomMACAddress $randomPassword $randomLoremWord ' +
+      '$randomLoremWords $randomLoremSentence $randomLoremSlug $randomLoremSentences ' +
+      '$randomLoremParagraph $randomLoremParagraphs $randomLoremText $randomLoremLines ' +
+      '$randomFirstName $randomLastName $randomFullName $randomJobTitle $randomNamePrefix ' +
+      '$randomNameSuffix $randomJobDescriptor $randomJobArea $randomJobType $randomBoolean ' +
+      '$randomWord $randomAlphaNumeric $randomFileName $randomCommonFileName $randomMimeType ' +
+      '$randomCommonFileType $randomCommonFileExt $randomFileType $randomFileExt $randomSemver'
+    ).split(' '),
+  );
 
-  // Same pattern as Postman's substitutor; nested references resolve up to 19 levels deep.
+  // Postman's pattern; a pass replaces every reference, and passes repeat (up to 19 in all)
+  // while references remain, so nested references resolve.
   const VARIABLE = /\{\{([^{}]*?)}}/g;
-  const MAX_DEPTH = 19;
+  const MAX_PASSES = 19;
+  const KEEP = Symbol('unresolved');
 
-  function asText(value) {
-    if (value === null || value === undefined) return '';
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  /** A variable's text in a URL, header or body: null is 'null', undefined is '', an object
+   * is its toString() ('[object Object]', '1,2' for an array), as Postman substitutes. */
+  function variableText(value) {
+    if (value === null) return 'null';
+    if (value === undefined || typeof value.toString !== 'function') return '';
+    return String(value.toString());
   }
 
+  /** Text for `{{name}}` from one scope and the ones it reads through; undefined if unknown. */
+  function scopeLookup(scope) {
+    return (name) => {
+      const entry = scope.find(name);
+      return entry === undefined ? undefined : variableText(castOut(entry));
+    };
+  }
+
+  /** `lookup(name)` gives the text for a reference, undefined when no variable has that name,
+   * or KEEP to leave the reference as it is. */
   function replaceIn(template, lookup) {
     if (typeof template !== 'string') return template;
     let text = template;
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      let changed = false;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      let references = 0;
       text = text.replace(VARIABLE, (match, name) => {
-        const value = lookup(name);
-        if (value !== undefined) {
-          changed = true;
-          return asText(value);
-        }
-        if (name.startsWith('$')) {
-          if (!Object.prototype.hasOwnProperty.call(DYNAMIC, name)) {
-            throw new UnsupportedError(
-              `dynamic variable {{${name}}}`,
-              `implemented: ${Object.keys(DYNAMIC).join(', ')}`,
-            );
-          }
-          changed = true;
-          return DYNAMIC[name]();
+        references += 1;
+        const found = lookup(name);
+        if (found === KEEP) return match;
+        if (found !== undefined) return found;
+        if (has(DYNAMIC, name)) return DYNAMIC[name]();
+        if (POSTMAN_DYNAMIC.has(name)) {
+          throw new UnsupportedError(
+            `dynamic variable {{${name}}}`,
+            `implemented: ${Object.keys(DYNAMIC).join(', ')}`,
+          );
         }
         return match; // unresolved: left as it is, as Postman does
       });
-      if (!changed) break;
+      if (references === 0) break;
     }
     return text;
   }
 
-  // Lowest to highest precedence, as Postman resolves them.
-  const PRECEDENCE = ['globals', 'collection', 'environment', 'data', 'local'];
-
-  function resolver(scopes) {
+  /** How postman-runtime resolves a request: local, iteration data, environment, collection,
+   * globals. It reads iteration data as a plain object: a null there stays unresolved. */
+  function requestLookup(scopes) {
+    const scoped = (entries) => scopeLookup(new Scope(entries));
+    const sources = [
+      scoped(scopes.local),
+      (name) => {
+        if (!has(scopes.data, name)) return undefined;
+        const raw = scopes.data[name];
+        if (['string', 'number', 'boolean'].includes(typeof raw)) return String(raw);
+        return raw && typeof raw === 'object' ? variableText(raw) : KEEP;
+      },
+      scoped(scopes.environment),
+      scoped(scopes.collection),
+      scoped(scopes.globals),
+    ];
     return (name) => {
-      for (let i = PRECEDENCE.length - 1; i >= 0; i--) {
-        const scope = scopes[PRECEDENCE[i]];
-        if (Object.prototype.hasOwnProperty.call(scope, name)) return scope[name];
+      for (const source of sources) {
+        const found = source(name);
+        if (found !== undefined) return found;
       }
       return undefined;
     };
   }
 
-  function storable(key, value) {
-    if (typeof value === 'function' || typeof value === 'symbol') {
-      throw new TypeError(`cannot store a ${typeof value} in variable '${key}'`);
-    }
-    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  /** replaceIn on a string, or on every string inside an array or object (others as they are). */
+  function replaceDeep(template, lookup) {
+    if (typeof template === 'string') return replaceIn(template, lookup);
+    if (template === null || typeof template !== 'object') return template;
+    const out = Array.isArray(template) ? [] : {};
+    Object.keys(template).forEach((key) => {
+      out[key] = replaceDeep(template[key], lookup);
+    });
+    return out;
   }
 
-  /** pm.collectionVariables, pm.environment, pm.globals: one scope each. */
-  function scopeApi(values, extra) {
+  /** The scopes of one script run, and what of them goes back to the run state after it. */
+  function scriptScopes(scopes) {
+    const before = JSON.parse(JSON.stringify(scopes));
+    const data = {};
+    Object.keys(scopes.data).forEach((key) => {
+      data[key] = { type: 'any', value: scopes.data[key] };
+    });
+    const own = {
+      globals: new Scope(scopes.globals),
+      collection: new Scope(scopes.collection),
+      environment: new Scope(scopes.environment),
+      data: new Scope(data),
+    };
+    own.local = new Scope(scopes.local, [own.data, own.environment, own.collection, own.globals]);
+    own.after = () => ({
+      globals: own.globals.replayOn(before.globals),
+      collection: own.collection.replayOn(before.collection),
+      environment: own.environment.replayOn(before.environment),
+      data: before.data,
+      local: own.local.entries,
+    });
+    return own;
+  }
+
+  function scopeApi(scope, name, extra) {
     return strict(
       Object.assign(
         {
-          get: (key) => values[key],
-          has: (key) => Object.prototype.hasOwnProperty.call(values, key),
-          set(key, value) {
-            const stored = storable(key, value);
-            if (stored === undefined) delete values[key];
-            else values[key] = stored;
-          },
-          unset(key) {
-            delete values[key];
-          },
-          clear() {
-            Object.keys(values).forEach((key) => delete values[key]);
-          },
-          toObject: () => JSON.parse(JSON.stringify(values)),
-          replaceIn: (template) => replaceIn(template, (name) => values[name]),
+          get: (key) => scope.get(key),
+          has: (key) => scope.has(key),
+          set: (key, value, type) => scope.set(key, value, type),
+          unset: (key) => scope.unset(key),
+          clear: () => scope.clear(),
+          toObject: () => scope.toObject(),
+          replaceIn: (template) => scope.replaceIn(template),
         },
         extra,
       ),
-      'scope',
-    );
-  }
-
-  /** pm.variables: reads through every scope, writes the local one (kept for the whole run). */
-  function variablesApi(scopes) {
-    const lookup = resolver(scopes);
-    const local = scopes.local;
-    return strict(
-      {
-        get: (key) => lookup(key),
-        has: (key) => lookup(key) !== undefined,
-        set(key, value) {
-          const stored = storable(key, value);
-          if (stored === undefined) delete local[key];
-          else local[key] = stored;
-        },
-        unset(key) {
-          delete local[key];
-        },
-        toObject: () => Object.assign({}, ...PRECEDENCE.map((name) => scopes[name])),
-        replaceIn: (template) => replaceIn(template, lookup),
-      },
-      'pm.variables',
-    );
-  }
-
-  function iterationDataApi(data) {
-    return strict(
-      {
-        get: (key) => data[key],
-        has: (key) => Object.prototype.hasOwnProperty.call(data, key),
-        toObject: () => JSON.parse(JSON.stringify(data)),
-      },
-      'pm.iterationData',
+      name,
     );
   }
 
@@ -299,9 +490,9 @@
       return this.all().length;
     }
     toObject() {
-      const out = {};
+      const out = {}; // keys in lower case, as Postman's header list gives them
       this.all().forEach((h) => {
-        out[h.key] = h.value;
+        out[String(h.key).toLowerCase()] = h.value;
       });
       return out;
     }
@@ -779,7 +970,7 @@
     };
   }
 
-  function makePm(state) {
+  function makePm(state, scopes) {
     const results = state.tests;
     function test(name, fn) {
       if (typeof fn !== 'function') {
@@ -819,11 +1010,11 @@
         info: strict(Object.assign({}, state.info), 'pm.info'),
         request: requestApi(state.request),
         response: state.response ? responseApi(state.response) : undefined,
-        variables: variablesApi(state.scopes),
-        collectionVariables: scopeApi(state.scopes.collection),
-        environment: scopeApi(state.scopes.environment, { name: state.environmentName }),
-        globals: scopeApi(state.scopes.globals),
-        iterationData: iterationDataApi(state.scopes.data),
+        variables: scopeApi(scopes.local, 'pm.variables'),
+        collectionVariables: scopeApi(scopes.collection, 'pm.collectionVariables'),
+        environment: scopeApi(scopes.environment, 'pm.environment', { name: state.environmentName }),
+        globals: scopeApi(scopes.globals, 'pm.globals'),
+        iterationData: scopeApi(scopes.data, 'pm.iterationData'),
         sendRequest: unsupported('pm.sendRequest', 'the runner sends only the collection\'s own requests'),
         require: unsupported('pm.require'),
         execution: strict(
@@ -870,8 +1061,9 @@
   global.__pm_run = function (stateJson, source, label) {
     const state = JSON.parse(stateJson);
     Object.assign(state, { label, tests: [], console: [], error: null });
+    const scopes = scriptScopes(state.scopes);
     try {
-      const pm = makePm(state);
+      const pm = makePm(state, scopes);
       global.pm = pm;
       global.console = makeConsole(state.console);
       // A fresh function scope per script, as in Postman: `const` names do not collide.
@@ -882,13 +1074,22 @@
     } finally {
       delete global.pm;
     }
+    // What the script changed before it ended (or threw) is kept, as in Postman.
+    state.scopes = scopes.after();
     return JSON.stringify(state);
+  };
+
+  /** Declared variables as Postman loads them: {values, types, sets} to a scope's entries;
+   * `sets` are applied after loading, as Newman applies --env-var and --global-var. */
+  global.__pm_declare = function (declarationJson) {
+    const { values, types, sets } = JSON.parse(declarationJson);
+    return JSON.stringify(declare(values, types || {}, sets));
   };
 
   /** Resolve {{…}} in a request's URL, headers and raw body with the state's scopes. */
   global.__pm_resolve = function (stateJson) {
     const state = JSON.parse(stateJson);
-    const lookup = resolver(state.scopes);
+    const lookup = requestLookup(state.scopes);
     const request = state.request;
     const resolve = (text) => replaceIn(text, lookup);
     return JSON.stringify({

@@ -21,6 +21,10 @@ from postman.runtime import RequestResult, Runner, RunResult
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_COLLECTION = HERE / "orders-inventory.postman_collection.json"
+ENVIRONMENTS = {  # the shipped environment files
+    "local": HERE / "local.postman_environment.json",
+    "render": HERE / "render.postman_environment.json",
+}
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 

@@ -3,10 +3,12 @@
 For each request, in collection order: the pre-request scripts run (collection, folders,
 request), `{{…}}` is resolved in the URL, headers and body, the request goes out with
 `requests`, then the test scripts run with `pm.response`. Variables live in Postman's
-scopes (globals < collection < environment < data < local); as in Postman's collection
-runner and Newman, local variables (`pm.variables.set`) last until the run ends. A script
-error, an unreachable server or a request that cannot be resolved is a failure of that
-request, reported next to its tests, never skipped quietly.
+scopes (globals < collection < environment < data < local) with Postman's types: one
+declared as a string comes back from `get` as a string, whatever was `set` (pm_shim.js has
+the rules). As in Postman's collection runner and Newman, local variables
+(`pm.variables.set`) last until the run ends. A script error, an unreachable server or a
+request that cannot be resolved is a failure of that request, reported next to its tests,
+never skipped quietly.
 """
 
 import re
@@ -131,20 +133,32 @@ class Runner:
         environment: Environment | None = None,
         *,
         overrides: dict[str, Any] | None = None,
-        globals_: dict[str, Any] | None = None,
+        globals_: Environment | dict[str, Any] | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.collection = collection
         self.environment = environment or Environment("(none)", {}, set())
         self.timeout = timeout
-        self.scopes: dict[str, dict[str, Any]] = {
-            "globals": dict(globals_ or {}),
-            "collection": dict(collection.variables),
-            "environment": {**self.environment.values, **(overrides or {})},
+        self._overrides = dict(overrides or {})
+        if not isinstance(globals_, Environment):  # a globals file reads like an environment
+            globals_ = Environment("globals", dict(globals_ or {}), set())
+        self._globals = globals_
+        # {scope: {key: {"type": …, "value": …}}}, and "data": the iteration's row. Built by
+        # the sandbox when the run starts: Postman's casts are JavaScript's.
+        self.scopes: dict[str, dict[str, Any]] = {}
+        self._secret_keys = set(self.environment.secrets)
+
+    def _declare_scopes(self, sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+        """The scopes as Postman starts a run: declared types cast the values, and overrides
+        (`--env-var`) are set on the environment after loading, as Newman sets them."""
+        environment = self.environment
+        return {
+            "globals": sandbox.declare(self._globals.values, self._globals.types),
+            "collection": sandbox.declare(self.collection.variables, self.collection.types),
+            "environment": sandbox.declare(environment.values, environment.types, self._overrides),
             "data": {},
             "local": {},
         }
-        self._secret_keys = set(self.environment.secrets)
 
     def run(
         self, folders: Iterable[str] = (), iteration_data: list[dict[str, Any]] | None = None
@@ -159,6 +173,8 @@ class Runner:
         started = time.perf_counter()
         results: list[RequestResult] = []
         with Sandbox() as sandbox, requests.Session() as http:
+            if not self.scopes:
+                self.scopes = self._declare_scopes(sandbox)
             for iteration, row in enumerate(rows):
                 self.scopes["data"] = dict(row)
                 for item in items:
@@ -196,6 +212,9 @@ class Runner:
             return self._redact(result)
         response = self._send(http, resolved, state["request"], result)
         if response is not None:
+            # Test scripts see the request as it was sent (pm.request.url resolved), as in
+            # Postman.
+            state["request"] = self._sent_request(state["request"], result)
             state["response"] = response
             self._run_scripts(sandbox, state, item.tests, "test", result)
         if not result.tests and not result.errors:
@@ -254,6 +273,14 @@ class Runner:
         }
 
     @staticmethod
+    def _sent_request(request: dict[str, Any], result: RequestResult) -> dict[str, Any]:
+        body = request.get("body")
+        if body is not None and result.request_body is not None:
+            body = {**body, "raw": result.request_body}
+        headers = [{"key": k, "value": v} for k, v in result.request_headers.items()]
+        return {**request, "url": result.url, "headers": headers, "body": body}
+
+    @staticmethod
     def _default_headers(headers: dict[str, str], body: dict[str, Any] | None) -> None:
         names = {k.lower() for k in headers}
         if "user-agent" not in names:
@@ -267,11 +294,9 @@ class Runner:
         for name in result.request_headers:
             if name.lower() in SENSITIVE_HEADERS:
                 result.request_headers[name] = "<redacted>"
-        secrets = [
-            str(self.scopes["environment"].get(key))
-            for key in self._secret_keys
-            if self.scopes["environment"].get(key)
-        ]
+        environment = self.scopes.get("environment", {})
+        values = [(environment.get(key) or {}).get("value") for key in self._secret_keys]
+        secrets = [str(value) for value in values if value]
         for secret in secrets:
             result.request_body = (result.request_body or "").replace(secret, "<redacted>") or None
             result.response_body = result.response_body.replace(secret, "<redacted>")

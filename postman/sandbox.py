@@ -61,6 +61,17 @@ class Sandbox:
         result.pop("label", None)
         return ScriptOutcome(result, tests, console, error)
 
+    def declare(
+        self,
+        values: dict[str, Any],
+        types: dict[str, str] | None = None,
+        sets: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """A scope's entries ({key: {type, value}}) from declared values and types, as Postman
+        loads them (the type casts the value), then `sets` applied as `scope.set` would."""
+        declaration = {"values": values, "types": types or {}, "sets": sets or {}}
+        return json.loads(self._call("__pm_declare", json.dumps(declaration)))
+
     def resolve(self, state: dict[str, Any]) -> dict[str, Any]:
         """The state's request with every `{{…}}` resolved: method, url, headers, body."""
         return json.loads(self._call("__pm_resolve", json.dumps(state)))

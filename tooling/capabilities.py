@@ -1,21 +1,26 @@
-"""What this machine can run: PostgreSQL, Redis, a Chromium for the browser steps.
+"""What this machine can run: PostgreSQL, Redis, a Chromium for the browser steps, and
+Newman (Postman's own runner, the independent check of the collection).
 
 Each `*_problem()` returns None when the capability is there, else a one-line reason. A
 plain `pytest` on a laptop with only Python skips what it cannot run, with that reason;
-CI sets `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1` / `REQUIRE_CHROMIUM=1` so that a missing
-service fails the run instead of skipping it.
+CI sets `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1` / `REQUIRE_CHROMIUM=1` / `REQUIRE_NEWMAN=1` so
+that a missing one fails the run instead of skipping it.
 """
 
 import os
+import subprocess
 from functools import cache
+from pathlib import Path
 
 from tooling.databases import postgres_problem
 
 REDIS_URL_ENV = "TEST_REDIS_URL"
+NEWMAN_BIN_ENV = "NEWMAN_BIN"
 REQUIRE_ENV = {
     "postgres": "REQUIRE_POSTGRES",
     "redis": "REQUIRE_REDIS",
     "chromium": "REQUIRE_CHROMIUM",
+    "newman": "REQUIRE_NEWMAN",
 }
 
 
@@ -46,7 +51,31 @@ def chromium_problem() -> str | None:
     return None
 
 
-_CHECKS = {"postgres": postgres_problem, "redis": redis_problem, "chromium": chromium_problem}
+def newman_bin() -> str | None:
+    return os.environ.get(NEWMAN_BIN_ENV) or None
+
+
+def newman_problem() -> str | None:
+    path = newman_bin()
+    if not path:
+        return (
+            f"Newman not available: {NEWMAN_BIN_ENV} is not set (.ci/install-newman.sh installs it)"
+        )
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        return f"Newman not available: {NEWMAN_BIN_ENV}={path} is not an executable file"
+    try:
+        subprocess.run([path, "--version"], capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"Newman not available: {NEWMAN_BIN_ENV}={path} does not run ({exc})"
+    return None
+
+
+_CHECKS = {
+    "postgres": postgres_problem,
+    "redis": redis_problem,
+    "chromium": chromium_problem,
+    "newman": newman_problem,
+}
 
 
 @cache
@@ -57,3 +86,14 @@ def problem(capability: str) -> str | None:
 
 def required(capability: str) -> bool:
     return os.environ.get(REQUIRE_ENV[capability]) == "1"
+
+
+def skip_unless_available(capability: str) -> None:
+    """In a test: skip with the one-line reason, or fail when CI requires the capability."""
+    import pytest
+
+    reason = problem(capability)
+    if reason:
+        if required(capability):
+            pytest.fail(f"{REQUIRE_ENV[capability]}=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
