@@ -6,6 +6,10 @@ The kernel here has no netem, so this stands in for "PostgreSQL one network hop 
 "a deployment 30 ms away": every chunk read from one side is written to the other `delay`
 seconds after it arrived, in order. It is latency, not a bandwidth limit: chunks in flight
 overlap, as packets on a real link do. Loopback addresses only.
+
+`tap` (optional) sees the bytes each client sends, per connection, as they arrive: a factory
+called once per accepted connection, returning the function that is fed that connection's
+chunks (`tooling.pg_wire` counts PostgreSQL protocol messages with it).
 """
 
 import argparse
@@ -16,10 +20,11 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 CHUNK = 65536
+Tap = Callable[[], Callable[[bytes], None]]
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -29,8 +34,14 @@ def _address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
-    """Forward everything from `reader` to `writer`, each chunk `delay` after it arrived."""
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    delay: float,
+    seen: Callable[[bytes], None] | None = None,
+) -> None:
+    """Forward everything from `reader` to `writer`, each chunk `delay` after it arrived
+    (and shown to `seen` first, when given)."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
     async def send() -> None:
@@ -52,15 +63,22 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
     loop = asyncio.get_running_loop()
     try:
         while data := await reader.read(CHUNK):
+            if seen is not None:
+                seen(data)
             queue.put_nowait((loop.time() + delay, data))
     except (ConnectionError, OSError):
         pass
+    except asyncio.CancelledError:
+        sender.cancel()
+        raise
     queue.put_nowait((loop.time() + delay, b""))
     with contextlib.suppress(ConnectionError, OSError):
         await sender
 
 
-async def _handle(client_reader, client_writer, upstream: tuple[str, int], delay: float) -> None:
+async def _handle(
+    client_reader, client_writer, upstream: tuple[str, int], delay: float, tap: Tap | None = None
+) -> None:
     try:
         up_reader, up_writer = await asyncio.open_connection(*upstream)
     except OSError:
@@ -70,13 +88,15 @@ async def _handle(client_reader, client_writer, upstream: tuple[str, int], delay
         sock = w.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    await asyncio.gather(
-        _pump(client_reader, up_writer, delay),
-        _pump(up_reader, client_writer, delay),
-        return_exceptions=True,
-    )
-    for w in (client_writer, up_writer):
-        w.close()
+    try:
+        await asyncio.gather(
+            _pump(client_reader, up_writer, delay, tap() if tap else None),
+            _pump(up_reader, client_writer, delay),
+            return_exceptions=True,
+        )
+    finally:
+        for w in (client_writer, up_writer):
+            w.close()
 
 
 async def serve(
@@ -86,23 +106,38 @@ async def serve(
     started: threading.Event | None = None,
     stop: asyncio.Event | None = None,
     bound: list | None = None,
+    tap: Tap | None = None,
 ) -> None:
-    server = await asyncio.start_server(
-        lambda r, w: _handle(r, w, upstream, delay_s), *listen, reuse_address=True
-    )
+    # The connections' tasks, held here: asyncio keeps only weak references to tasks, and
+    # the streams module lets go of its own once the client side is gone.
+    connections: set[asyncio.Task] = set()
+
+    def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.ensure_future(_handle(reader, writer, upstream, delay_s, tap))
+        connections.add(task)
+        task.add_done_callback(connections.discard)
+
+    server = await asyncio.start_server(accepted, *listen, reuse_address=True)
     if bound is not None:
         bound.append(server.sockets[0].getsockname()[1])
     if started is not None:
         started.set()
-    async with server:
-        if stop is None:
-            await server.serve_forever()
-        else:
-            await stop.wait()
+    try:
+        async with server:
+            if stop is None:
+                await server.serve_forever()
+            else:
+                await stop.wait()
+    finally:
+        for task in list(connections):
+            task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
 
 
 @contextmanager
-def delay_proxy(upstream: tuple[str, int], delay_ms: float) -> Iterator[int]:
+def delay_proxy(
+    upstream: tuple[str, int], delay_ms: float, tap: Tap | None = None
+) -> Iterator[int]:
     """Run the proxy in a background thread for the block; yields its loopback port."""
     started, bound = threading.Event(), []
     loop = asyncio.new_event_loop()
@@ -111,7 +146,7 @@ def delay_proxy(upstream: tuple[str, int], delay_ms: float) -> Iterator[int]:
     def run() -> None:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(
-            serve(("127.0.0.1", 0), upstream, delay_ms / 1000, started, stop, bound)
+            serve(("127.0.0.1", 0), upstream, delay_ms / 1000, started, stop, bound, tap)
         )
 
     thread = threading.Thread(target=run, name="delay-proxy", daemon=True)

@@ -11,9 +11,7 @@ reports/bench/bench.json and prints a Markdown table (the README quotes it).
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -23,22 +21,10 @@ from sqlalchemy import create_engine, insert
 
 from service.models import Product
 from service.types import utcnow
+from tooling.bench.wrk import require_wrk, wrk
 from tooling.databases import sqlite_database
 from tooling.layout import Reports
 from tooling.servers import local_server
-
-LUA = Path(__file__).with_name("report.lua")
-
-
-def wrk(url: str, duration: int, connections: int, method: str = "GET", body: str = "") -> dict:
-    env = {**os.environ, "WRK_METHOD": method, "WRK_BODY": body}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA), url]
-    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
-    result = json.loads(line.removeprefix("WRK_JSON "))
-    ok = sum(n for status, n in result["statuses"].items() if status.startswith("2"))
-    result["non_2xx"] = result["requests"] - ok
-    return result
 
 
 def rss_mb(pid: int) -> float:
@@ -81,8 +67,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--products", type=int, default=100_000)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    require_wrk()
     out = Reports.default().bench
     out.mkdir(parents=True, exist_ok=True)
     results: dict = {"connections": args.connections, "duration_s": args.duration}
