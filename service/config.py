@@ -27,8 +27,20 @@ class Settings(BaseSettings):
     # None = migrate at start-up only on SQLite (the embedded default); True/False forces it.
     migrate_on_start: bool | None = None
     # SQLAlchemy pool per worker process (PostgreSQL); SQLite uses one connection per engine.
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    # PostgreSQL bounded waits (docs/operations.md, "PostgreSQL"): past any of them a request
+    # ends 503 database_busy, rolled back. 0 turns a server-side timeout off.
+    db_statement_timeout_ms: int = Field(default=5000, ge=0)
+    db_lock_timeout_ms: int = Field(default=4000, ge=0)
+    # Longest wait for a free connection (and the thread that runs on it).
+    db_pool_timeout_s: float = Field(default=5, gt=0)
+    db_connect_timeout_s: int = Field(default=5, ge=1)
+    # /ready answers 503 not_ready when the database does not answer `SELECT 1` within it.
+    ready_timeout_s: float = Field(default=2, gt=0)
+    # Where PostgreSQL work runs: "thread" (the sync rules in a pool of threads) or "async"
+    # (the same rules through SQLAlchemy's asyncio layer). Measured: docs/design.md.
+    db_executor: Literal["thread", "async"] = "thread"
     sqlite_busy_timeout_ms: int = 5000
     # Comma-separated Standard Webhooks secrets (current first). Validated at start-up.
     webhook_secret: str | None = None

@@ -1,53 +1,333 @@
-"""Engines, sessions and SQLite tuning.
+"""Engines, units of work, and where database work runs.
 
-Why the route functions are `async def` and call these (blocking) sessions directly:
-on SQLite a query takes microseconds, and running it on the event loop is several
-times faster than hopping to the threadpool (measured: see README, "Performance").
-It also means one worker never interleaves two of its own transactions.
+Routes never hold a session. They hand a rule (a plain function taking a session) to the
+database, which runs it as one unit of work:
 
-SQLite transactions: the driver's implicit BEGIN is switched off and we emit our
-own, `BEGIN` for reads and `BEGIN IMMEDIATE` for writes, so a writer takes the
-write lock up front and a concurrent writer (another worker process) waits on
-`busy_timeout` instead of failing with "database is locked" half-way through.
-Reads never take the write lock (a BEGIN IMMEDIATE read serialises every read).
+    order = await db.write(rules.place_order, body)       # a transaction
+    product = await db.read(rules.get_product, product_id)
 
-Write transactions end in one place, `transaction()`: the rule functions never commit or
-roll back. The write-session dependency runs a whole request in one; the idempotency flow
-runs its steps (claim the key; the order and its stored response; the stored refusal)
-in one each. Moving database work off the event loop later changes this module only.
+A unit is a session, the rule, the end of its transaction and the session's close, all in
+one place: `transaction()` below is the only code that commits or rolls back (the rules
+never do; the idempotency flow nests it to commit its steps one by one).
+
+Where a unit runs:
+- **SQLite** (the embedded default): on the event loop. A statement takes microseconds,
+  and hopping to a thread costs more than the query (measured: docs/performance.md). One
+  worker then never interleaves two of its own transactions.
+- **PostgreSQL**: never on the event loop. A round trip to a database one network hop away
+  takes milliseconds, during which the loop serves other requests: units run in a thread
+  pool of their own, as many at once as the connection pool holds
+  (`DB_POOL_SIZE + DB_MAX_OVERFLOW`); a request waits for a free one at most
+  `DB_POOL_TIMEOUT_S` (then `503 database_busy`). The choice against SQLAlchemy's asyncio
+  layer was measured: docs/design.md.
+
+Round trips on PostgreSQL (each costs the network's latency):
+- reads run in autocommit: no `BEGIN`/`ROLLBACK` around them. At READ COMMITTED every
+  statement takes its own snapshot anyway, so a read unit of two statements (a page and its
+  count) sees nothing a transaction would have hidden from it;
+- a rule marked `@one_statement` (service.sql) writes with at most one statement, which is
+  atomic by itself: it runs in autocommit too (placing an order is one statement: a CTE
+  takes the stock and inserts the order). A second write in such a unit is refused before
+  it is sent, so a rule cannot quietly become half-writable;
+- no pre-ping on checkout: a connection found dead is recycled (SQLAlchemy invalidates the
+  whole pool on the first disconnect) and a read is retried once on a fresh one.
+
+Bounded waits on PostgreSQL: `statement_timeout` and `lock_timeout` are set per connection
+at connect (no extra round trip); a unit that hits one, or finds no free connection in
+time, ends `503 database_busy` with `Retry-After`, rolled back; a lost connection ends
+`503 database_unavailable`. Nothing waits without a limit, and `/health` never waits on
+the database at all.
+
+SQLite transactions: the driver's implicit BEGIN is switched off and we emit our own,
+`BEGIN` for reads and `BEGIN IMMEDIATE` for writes, so a writer takes the write lock up
+front and a concurrent writer (another worker process) waits on `busy_timeout` instead of
+failing with "database is locked" half-way through (past it: `503 database_busy`). Reads
+never take the write lock (a BEGIN IMMEDIATE read serialises every read).
 """
 
-from collections.abc import Iterator
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session
 
 from service.config import Settings
+from service.errors import ApiError
+
+log = logging.getLogger("service.db")
+T = TypeVar("T")
+Rule = Callable[..., T]
+
+READ, STATEMENT, WRITE = "read", "statement", "write"
+# SQLSTATEs of a wait that ran out or a transaction the server gave up: retry later.
+_BUSY_STATES = {
+    "57014": "statement timeout",  # query_canceled
+    "55P03": "lock timeout",  # lock_not_available
+    "40P01": "deadlock",
+    "40001": "serialization failure",
+}
+RETRY_AFTER_S = {"database_busy": 1, "database_unavailable": 2}
 
 
-@dataclass
+class OneStatementSession(Session):
+    """A session in autocommit, where each statement commits on its own: it takes one write
+    (INSERT/UPDATE/DELETE, CTEs included) and refuses a second before sending it."""
+
+    _wrote = False
+
+    def execute(self, statement, *args, **kwargs):
+        if isinstance(statement, UpdateBase):
+            if self._wrote:
+                raise RuntimeError(
+                    "a @one_statement rule tried a second write: outside a transaction it "
+                    "could be half-written (drop the marker or make it one statement)"
+                )
+            self._wrote = True
+        return super().execute(statement, *args, **kwargs)
+
+
+def _in_session(session: Session, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+    if kind == READ:
+        return rule(session, *args, **kwargs)
+    with transaction(session):
+        return rule(session, *args, **kwargs)
+
+
 class Database:
-    engine: Engine
-    write_engine: Engine  # same pool; on SQLite its transactions BEGIN IMMEDIATE
+    """The service's database: `await db.read(rule, ...)`, `await db.write(rule, ...)`,
+    `await db.ping(timeout)`. `engine`/`write_engine` stay for direct use (tests, tooling)."""
 
-    def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            self.write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+            self._binds = {READ: engine, STATEMENT: self.write_engine, WRITE: self.write_engine}
+        else:
+            self.write_engine = engine
+            autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: engine}
+        self._runner: _Runner | None = None
+        if not self.is_sqlite:
+            self._runner = (
+                _AsyncRunner(engine, settings)
+                if settings.db_executor == "async"
+                else _ThreadRunner(self._binds, settings)
+            )
+        self._ready_engine = engine if self.is_sqlite else _ready_engine(engine.url, settings)
+        self._ready_threads = ThreadPoolExecutor(2, thread_name_prefix="db-ready")
+
+    async def read(self, rule: Rule[T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `rule(session, *args, **kwargs)` for a read: no writes, no transaction on
+        PostgreSQL; retried once on a fresh connection if the connection was lost."""
+        return await self._run(READ, rule, args, kwargs)
+
+    async def write(self, rule: Rule[T], /, *args: Any, **kwargs: Any) -> T:
+        """Run the rule in one transaction (committed when it returns, rolled back when it
+        raises); a `@one_statement` rule runs in autocommit on PostgreSQL."""
+        kind = STATEMENT if getattr(rule, "one_statement", False) else WRITE
+        return await self._run(kind, rule, args, kwargs)
+
+    async def _run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        if self._runner is None:  # SQLite: on the loop
+            try:
+                with Session(self._binds[kind], expire_on_commit=False) as session:
+                    return _in_session(session, kind, rule, args, kwargs)
+            # sqlite3's own error too: BEGIN IMMEDIATE goes straight to the driver (below).
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                raise _unavailable_or_busy(exc) from None
+        attempts = 2 if kind == READ else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._runner.run(kind, rule, args, kwargs)
+            except DBAPIError as exc:
+                if attempt < attempts and exc.connection_invalidated:
+                    log.warning("database connection lost during a read: retrying once")
+                    continue
+                raise _unavailable_or_busy(exc) from None
+            except PoolTimeout:
+                raise _busy("no free connection") from None
+        raise AssertionError("unreachable")
+
+    async def ping(self, timeout: float) -> None:
+        """`SELECT 1` within `timeout` seconds, on a connection of its own (so a busy pool
+        does not make a healthy database look down). Raises on failure or timeout."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            await loop.run_in_executor(self._ready_threads, self._ping_once)
+
+    def _ping_once(self) -> None:
+        for attempt in (1, 2):
+            try:
+                with self._ready_engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
 
     def dispose(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+        self._ready_threads.shutdown(wait=False)
+        if self._ready_engine is not self.engine:
+            self._ready_engine.dispose()
         self.engine.dispose()
 
 
+class _Runner:
+    async def run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _ThreadRunner(_Runner):
+    """The sync rules in a thread pool of the connection pool's size: every unit holds at
+    most one connection, so a thread never waits for one; requests wait (on the loop, not
+    in a thread) for a free thread, at most `DB_POOL_TIMEOUT_S`."""
+
+    def __init__(self, binds: dict[str, Engine], settings: Settings) -> None:
+        size = pool_connections(settings)
+        self._binds = binds
+        self._threads = ThreadPoolExecutor(size, thread_name_prefix="db")
+        self._slots = asyncio.Semaphore(size)
+        self._wait = settings.db_pool_timeout_s
+
+    async def run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        try:
+            # asyncio.timeout, not wait_for: a cancelled acquire gives its slot back.
+            async with asyncio.timeout(self._wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise _busy("no free database thread") from None
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._unit, kind, rule, args, kwargs)
+        finally:
+            self._slots.release()
+
+    def _unit(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        session_class = OneStatementSession if kind == STATEMENT else Session
+        with session_class(self._binds[kind], expire_on_commit=False) as session:
+            return _in_session(session, kind, rule, args, kwargs)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+
+
+class _AsyncRunner(_Runner):
+    """The same sync rules through SQLAlchemy's asyncio layer: psycopg's async API, each
+    unit in `AsyncSession.run_sync` (a greenlet: the rules' blocking calls await the
+    driver on the loop)."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            engine.url,
+            pool_size=pool_connections(settings),
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout_s,
+            pool_pre_ping=False,
+            pool_recycle=1800,
+            connect_args=_connect_args(engine.url, settings),
+        )
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: self.engine}
+
+    async def run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        session_class = OneStatementSession if kind == STATEMENT else Session
+        async with AsyncSession(
+            self._binds[kind], expire_on_commit=False, sync_session_class=session_class
+        ) as session:
+            return await session.run_sync(_in_session, kind, rule, args, kwargs)
+
+    def close(self) -> None:
+        # dispose() is a coroutine; connections go with the process at shutdown.
+        self.engine.sync_engine.dispose(close=False)
+
+
+def _busy(reason: str) -> ApiError:
+    log.warning("database busy: %s", reason)
+    return ApiError("database_busy", headers={"Retry-After": str(RETRY_AFTER_S["database_busy"])})
+
+
+def _unavailable_or_busy(exc: DBAPIError | sqlite3.OperationalError) -> Exception:
+    """The 503 for an error of the database's state (a timeout, a lost connection); any
+    other error (a bug, a constraint no rule expected) stays itself: a 500."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(orig, "sqlstate", None)
+    if state in _BUSY_STATES:
+        return _busy(_BUSY_STATES[state])
+    if isinstance(orig, sqlite3.OperationalError):
+        if "locked" in str(orig) or "busy" in str(orig):
+            return _busy("SQLite write lock (busy_timeout)")
+        return exc
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s (%s)", type(orig).__name__, state or "no sqlstate")
+        retry = str(RETRY_AFTER_S["database_unavailable"])
+        return ApiError("database_unavailable", headers={"Retry-After": retry})
+    return exc
+
+
+def _connect_args(url, settings: Settings) -> dict[str, Any]:
+    """Per-connection server settings, sent in the start-up packet (no round trip)."""
+    options = make_url(url).query.get("options", "")
+    options = " ".join(
+        part
+        for part in (
+            options if isinstance(options, str) else " ".join(options),
+            f"-c statement_timeout={int(settings.db_statement_timeout_ms)}",
+            f"-c lock_timeout={int(settings.db_lock_timeout_ms)}",
+        )
+        if part
+    )
+    return {
+        "options": options,
+        "connect_timeout": int(settings.db_connect_timeout_s),
+        "application_name": "orders-inventory",
+    }
+
+
+def _ready_engine(url, settings: Settings) -> Engine:
+    """One connection for `/ready`, its waits bounded by the readiness timeout."""
+    ready_ms = int(settings.ready_timeout_s * 1000)
+    args = _connect_args(url, settings)
+    args["options"] += f" -c statement_timeout={ready_ms}"
+    args["connect_timeout"] = max(1, int(settings.ready_timeout_s))
+    return create_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=settings.ready_timeout_s,
+        isolation_level="AUTOCOMMIT",  # SELECT 1 alone: one round trip
+        connect_args=args,
+    )
+
+
+def pool_connections(settings: Settings) -> int:
+    """Connections per worker process on PostgreSQL, and units of work in flight at once."""
+    return settings.db_pool_size + settings.db_max_overflow
+
+
 def create_database(settings: Settings) -> Database:
-    engine = create_db_engine(settings.database_url, settings)
-    is_sqlite = engine.dialect.name == "sqlite"
-    write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite else engine
-    return Database(engine=engine, write_engine=write_engine)
+    return Database(create_db_engine(settings.database_url, settings), settings)
 
 
 def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -55,10 +335,15 @@ def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(
             url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
+            # As many connections as units run at once, each kept once opened: an overflow
+            # connection closed on return and reopened under the next burst cost ~6% of the
+            # worker's CPU (and a fork on the server, and round trips at connect).
+            pool_size=pool_connections(settings),
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout_s,
+            pool_pre_ping=False,  # a round trip per checkout; dead connections are recycled
             pool_recycle=1800,
+            connect_args=_connect_args(url, settings),
         )
     engine = create_engine(url, connect_args={"check_same_thread": False})
     _ensure_sqlite_directory(url)
@@ -100,14 +385,16 @@ def transaction(session: Session) -> Iterator[Session]:
 
     The rollback is the early release the rules used to do themselves (e.g. `take_stock`
     reading `available` after its conditional UPDATE missed, then refusing): it runs as
-    soon as the exception has left the rule and the route, before the error response is
-    built and sent. That matters for lock time: until then a refused write holds SQLite's
-    database write lock (BEGIN IMMEDIATE), which every writer of every worker queues
-    behind, or PostgreSQL's row locks (the order's FOR UPDATE, the product's stock UPDATE)
-    that racing buyers and cancels wait on.
+    soon as the exception has left the rule, before the error response is built and sent.
+    That matters for lock time: until then a refused write holds SQLite's database write
+    lock (BEGIN IMMEDIATE), which every writer of every worker queues behind, or
+    PostgreSQL's row locks (the order's FOR UPDATE, the product's stock UPDATE) that racing
+    buyers and cancels wait on.
 
     Used inside another `transaction(session)` block it commits the session's work so far:
     the idempotency flow relies on that to commit its claim before placing the order.
+    In autocommit (PostgreSQL reads and `@one_statement` rules) both ends are no-ops on
+    the wire: each statement has already committed by itself.
     """
     try:
         yield session
@@ -117,26 +404,8 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def _database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
-async def get_session(request: Request) -> Iterator[Session]:
-    """A read session (plain BEGIN on SQLite)."""
-    with Session(_database(request).engine, expire_on_commit=False) as session:
-        yield session
-
-
-async def get_write_session(request: Request) -> Iterator[Session]:
-    """A write session (BEGIN IMMEDIATE on SQLite) in one transaction for the request."""
-    engine = _database(request).write_engine
-    with Session(engine, expire_on_commit=False) as session, transaction(session):
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-# scope="function": FastAPI runs the code after `yield` when the route returns or raises,
-# before the response is sent (the default, "request", runs it after sending). So the
-# client never sees a 201 for a transaction that is not committed yet, and an ApiError
-# raised in the route reaches `transaction()` and rolls back before its problem response.
-WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -41,11 +41,13 @@ _DESCRIPTIONS = {
     422: "Request validation failed",
     429: "Rate limited (`Retry-After` says when to retry)",
     500: "Internal server error",
-    503: "Not ready",
+    503: "The database is busy or unavailable (`Retry-After` says when to retry), or not ready",
 }
 
 # Errors every write route can give (API keys and rate limits apply when configured).
 WRITE_ERRORS = ("missing_api_key", "invalid_api_key", "payload_too_large", "rate_limited")
+# Errors every route that uses the database can give (503, with `Retry-After`).
+DATABASE_ERRORS = ("database_busy", "database_unavailable")
 
 
 def problems(*codes: str) -> dict[int | str, dict[str, Any]]:

@@ -3,22 +3,25 @@ cancel and delete. Plain functions taking a session; they never commit or roll b
 caller's `service.db.transaction` does, so a raised ApiError undoes everything before it.
 
 Stock is never read-checked-written: placing an order is one conditional
-`UPDATE product SET stock = stock - :q WHERE id = :id AND stock >= :q`, in the same
-transaction as the order insert. Changes to an existing order first lock the order row
-(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite write transactions are BEGIN IMMEDIATE and
-so already exclusive), so racing cancels return the stock exactly once.
+`UPDATE product SET stock = stock - :q WHERE id = :id AND stock >= :q RETURNING price`,
+atomic with the order insert. On PostgreSQL both are one statement (the UPDATE is a CTE
+the INSERT selects from), so placing an order is one round trip; SQLite has no
+data-modifying CTEs and runs the two statements in one BEGIN IMMEDIATE transaction.
+Changes to an existing order first lock the order row (`SELECT ... FOR UPDATE` on
+PostgreSQL; SQLite write transactions are BEGIN IMMEDIATE and so already exclusive), so
+racing cancels return the stock exactly once.
 """
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, delete, func, insert, literal, select, update
 from sqlmodel import Session
 
 from service.errors import ApiError
 from service.models import Order, OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Product
-from service.sql import public_columns, sort_orders
-from service.types import UTCDateTime, utcnow
+from service.sql import is_postgres, one_statement, public_columns, sort_orders
+from service.types import IdColumnType, UTCDateTime, utcnow
 
 products = Product.__table__
 orders = Order.__table__
@@ -34,6 +37,27 @@ _TAKE_STOCK = (
     .returning(products.c.price)
 )
 _INSERT_ORDER = insert(orders).returning(*ORDER_COLUMNS)
+# PostgreSQL: take the stock and insert the order in one statement. No row back: nothing
+# was taken (unknown product or not enough stock) and nothing was inserted.
+_TAKEN = _TAKE_STOCK.cte("taken")
+_QUANTITY = bindparam("p_quantity", type_=Integer)
+_NOW = bindparam("p_now", type_=UTCDateTime())
+_PLACE_ORDER = (
+    insert(orders)
+    .from_select(
+        ["product_id", "quantity", "status", "unit_price", "total", "created_at", "updated_at"],
+        select(
+            bindparam("p_id", type_=IdColumnType),
+            _QUANTITY,
+            literal(OrderStatus.PENDING.value, String),
+            _TAKEN.c.price,
+            _TAKEN.c.price * _QUANTITY,
+            _NOW,
+            _NOW,
+        ).select_from(_TAKEN),
+    )
+    .returning(*ORDER_COLUMNS)
+)
 _GET_ORDER = select(*ORDER_COLUMNS).where(orders.c.id == bindparam("order_id"))
 
 OrderSort = Literal["id", "-id", "created_at", "-created_at"]
@@ -64,8 +88,13 @@ def take_stock(session: Session, product_id: int, quantity: int) -> Row:
     """
     params = {"p_id": product_id, "p_quantity": quantity, "p_now": utcnow()}
     row = session.execute(_TAKE_STOCK, params).first()
-    if row is not None:
-        return row._mapping
+    if row is None:
+        _refuse(session, product_id, quantity)
+    return row._mapping
+
+
+def _refuse(session: Session, product_id: int, quantity: int) -> NoReturn:
+    """Why nothing was taken: 404 for an unknown product, else 409 insufficient_stock."""
     available = session.execute(
         select(products.c.stock).where(products.c.id == product_id)
     ).scalar_one_or_none()
@@ -82,7 +111,16 @@ def return_stock(session: Session, product_id: int, quantity: int) -> None:
     )
 
 
+@one_statement
 def place_order(session: Session, data: OrderCreate) -> Row:
+    """A PENDING order at the product's current price, its quantity taken from stock:
+    one statement on PostgreSQL (a second only to explain a refusal), two on SQLite."""
+    if is_postgres(session):
+        params = {"p_id": data.product_id, "p_quantity": data.quantity, "p_now": utcnow()}
+        row = session.execute(_PLACE_ORDER, params).mappings().first()
+        if row is None:
+            _refuse(session, data.product_id, data.quantity)
+        return row
     price = take_stock(session, data.product_id, data.quantity)["price"]
     now = utcnow()
     values = {

@@ -170,6 +170,22 @@ CATALOGUE: dict[str, ProblemType] = {
     "not_ready": ProblemType(
         503, "Database unavailable", "`/ready` while the database does not answer"
     ),
+    "database_busy": ProblemType(
+        503,
+        "The database is busy; retry later",
+        "a database statement or lock wait past its timeout (`DB_STATEMENT_TIMEOUT_MS`, "
+        "`DB_LOCK_TIMEOUT_MS`, SQLite's `SQLITE_BUSY_TIMEOUT_MS`), or no database connection "
+        "free within `DB_POOL_TIMEOUT_S`; the request was rolled back, nothing was written",
+        headers=("Retry-After",),
+    ),
+    "database_unavailable": ProblemType(
+        503,
+        "The database connection was lost; retry later",
+        "the connection to the database broke or could not be opened (a database restart or "
+        "failover); a read was already retried once; a write may need its `Idempotency-Key` "
+        "to be retried safely",
+        headers=("Retry-After",),
+    ),
     "internal_error": ProblemType(
         500,
         "Internal server error",

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from service.errors import ApiError
 from service.models import Order, Product, ProductCreate, ProductPublic, ProductUpdate
-from service.sql import public_columns, sort_orders
+from service.sql import one_statement, public_columns, sort_orders
 from service.types import utcnow
 
 products = Product.__table__
@@ -37,6 +37,7 @@ def _duplicate_sku(exc: IntegrityError, sku: str) -> ApiError | None:
     return None
 
 
+@one_statement
 def create_product(session: Session, data: ProductCreate) -> Row:
     now = utcnow()
     values = data.model_dump() | {"created_at": now, "updated_at": now}
@@ -99,6 +100,7 @@ def _list_statements(by_sku: bool, by_name: bool, in_stock: bool | None, sort: P
     return count, page
 
 
+@one_statement
 def update_product(session: Session, product_id: int, data: ProductUpdate) -> Row:
     values = data.model_dump(exclude_unset=True) | {"updated_at": utcnow()}
     statement = (
@@ -116,6 +118,7 @@ def update_product(session: Session, product_id: int, data: ProductUpdate) -> Ro
     return row
 
 
+@one_statement
 def delete_product(session: Session, product_id: int) -> None:
     """Refused while any order references the product (the FK backs this up)."""
     has_orders = exists().where(orders.c.product_id == product_id)

@@ -1,8 +1,9 @@
 """Small SQL helpers: columns and sort orders derived from the models, dialect
-differences and opportunistic housekeeping."""
+differences, the `@one_statement` marker and opportunistic housekeeping."""
 
 import time
-from typing import Any, get_args
+from collections.abc import Callable
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import Column, Table
@@ -37,13 +38,29 @@ def sort_orders(table: Table, sort_keys: Any) -> dict[str, list]:
     return orders
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_statement(rule: F) -> F:
+    """Mark a write rule that issues at most one write statement on PostgreSQL (reads after
+    a refused write are fine): it is atomic by itself, so `Database.write` runs it in
+    autocommit, without the BEGIN and COMMIT round trips. A second write in such a run is
+    refused before it reaches the database (`service.db.OneStatementSession`)."""
+    rule.one_statement = True  # type: ignore[attr-defined]
+    return rule
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def insert_if_absent(session: Session, table: Table, values: dict) -> bool:
     """`INSERT ... ON CONFLICT DO NOTHING`; True when this call inserted the row.
 
     Atomic on both databases: of N concurrent inserts of one key exactly one wins (on
     PostgreSQL the others wait for it to commit, then do nothing).
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgres(session) else sqlite
     key = next(iter(table.primary_key.columns))
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
     return session.execute(statement).first() is not None

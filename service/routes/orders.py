@@ -7,11 +7,11 @@ from fastapi.responses import JSONResponse
 
 from service import idempotency
 from service import orders as rules
-from service.db import SessionDep, WriteSessionDep
+from service.db import DatabaseDep
 from service.errors import PROBLEM_JSON, request_id_of
 from service.metrics import ORDERS_CREATED
 from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
-from service.openapi import WRITE_ERRORS, problems
+from service.openapi import DATABASE_ERRORS, WRITE_ERRORS, problems
 from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
 from service.routes.params import Limit, Offset, OrderId
@@ -39,12 +39,13 @@ _OK_EXAMPLE = {"content": {"application/json": {"example": ORDER_EXAMPLE}}}
             "validation_error",
             "idempotency_key_reused",
             *WRITE_ERRORS,
+            *DATABASE_ERRORS,
         ),
     },
 )
 async def create_order(
     body: Annotated[OrderCreate, Body(openapi_examples=ORDER_CREATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
     request: Request,
     idempotency_key: Annotated[
         str | None,
@@ -63,7 +64,7 @@ async def create_order(
     `409 insufficient_stock` with `available` and `requested`."""
     if idempotency_key is not None:
         key = idempotency.parse_key(idempotency_key)
-        stored = idempotency.place_order_once(session, key, body, request_id_of(request))
+        stored = await db.write(idempotency.place_order_once, key, body, request_id_of(request))
         headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
         if stored.status == 201 and not stored.replayed:
             ORDERS_CREATED.inc()
@@ -71,7 +72,7 @@ async def create_order(
             headers["Location"] = f"{request.url.path}/{stored.body['id']}"
             return json_response(stored.body, 201, headers)
         return JSONResponse(stored.body, stored.status, headers=headers, media_type=PROBLEM_JSON)
-    order = rules.place_order(session, body)
+    order = await db.write(rules.place_order, body)
     ORDERS_CREATED.inc()
     return json_response(order, 201, {"Location": f"{request.url.path}/{order['id']}"})
 
@@ -80,10 +81,10 @@ async def create_order(
     "",
     response_model=Page[OrderPublic],
     summary="List orders",
-    responses=problems("validation_error"),
+    responses=problems("validation_error", *DATABASE_ERRORS),
 )
 async def list_orders(
-    session: SessionDep,
+    db: DatabaseDep,
     limit: Limit = 20,
     offset: Offset = 0,
     status: Annotated[OrderStatus | None, Query(description="Only this status")] = None,
@@ -92,8 +93,13 @@ async def list_orders(
     ] = None,
     sort: Annotated[rules.OrderSort, Query(description="Sort key; `-` for descending")] = "id",
 ) -> Any:
-    items, total = rules.list_orders(
-        session, limit=limit, offset=offset, status=status, product_id=product_id, sort=sort
+    items, total = await db.read(
+        rules.list_orders,
+        limit=limit,
+        offset=offset,
+        status=status,
+        product_id=product_id,
+        sort=sort,
     )
     return page_response(items, total, limit, offset)
 
@@ -102,11 +108,14 @@ async def list_orders(
     "/{order_id}",
     response_model=OrderPublic,
     summary="Get an order",
-    responses={200: _OK_EXAMPLE, **problems("order_not_found", "validation_error")},
+    responses={
+        200: _OK_EXAMPLE,
+        **problems("order_not_found", "validation_error", *DATABASE_ERRORS),
+    },
 )
-async def get_order(order_id: OrderId, session: SessionDep) -> Any:
+async def get_order(order_id: OrderId, db: DatabaseDep) -> Any:
     """Everything needed to track an order: status, amounts, payment, timestamps."""
-    return json_response(rules.get_order(session, order_id))
+    return json_response(await db.read(rules.get_order, order_id))
 
 
 _UPDATE_RESPONSES = {
@@ -118,6 +127,7 @@ _UPDATE_RESPONSES = {
         "order_not_pending",
         "validation_error",
         *WRITE_ERRORS,
+        *DATABASE_ERRORS,
     ),
 }
 _UPDATE_DOC = (
@@ -140,9 +150,9 @@ _UPDATE_DOC = (
 async def put_order(
     order_id: OrderId,
     body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
 ) -> Any:
-    return json_response(rules.update_order(session, order_id, body))
+    return json_response(await db.write(rules.update_order, order_id, body))
 
 
 @router.patch(
@@ -156,9 +166,9 @@ async def put_order(
 async def patch_order(
     order_id: OrderId,
     body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
 ) -> Any:
-    return json_response(rules.update_order(session, order_id, body))
+    return json_response(await db.write(rules.update_order, order_id, body))
 
 
 @router.post(
@@ -168,13 +178,19 @@ async def patch_order(
     summary="Cancel an order",
     responses={
         200: _OK_EXAMPLE,
-        **problems("order_not_found", "invalid_transition", "validation_error", *WRITE_ERRORS),
+        **problems(
+            "order_not_found",
+            "invalid_transition",
+            "validation_error",
+            *WRITE_ERRORS,
+            *DATABASE_ERRORS,
+        ),
     },
 )
-async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
+async def cancel_order(order_id: OrderId, db: DatabaseDep) -> Any:
     """Same as `PUT {"status": "CANCELED"}`: the quantity goes back to stock exactly once,
     however many cancels race; canceling a CANCELED order is a 200 no-op."""
-    return json_response(rules.cancel_order(session, order_id))
+    return json_response(await db.write(rules.cancel_order, order_id))
 
 
 @router.delete(
@@ -183,10 +199,16 @@ async def cancel_order(order_id: OrderId, session: WriteSessionDep) -> Any:
     status_code=204,
     response_class=Response,
     summary="Delete an order",
-    responses=problems("order_not_found", "order_not_deletable", "validation_error", *WRITE_ERRORS),
+    responses=problems(
+        "order_not_found",
+        "order_not_deletable",
+        "validation_error",
+        *WRITE_ERRORS,
+        *DATABASE_ERRORS,
+    ),
 )
-async def delete_order(order_id: OrderId, session: WriteSessionDep) -> Response:
+async def delete_order(order_id: OrderId, db: DatabaseDep) -> Response:
     """Only an order never paid: PENDING (its stock comes back) or CANCELED. Paid orders
     are kept for the record: cancel them instead (`409 order_not_deletable`)."""
-    rules.delete_order(session, order_id)
+    await db.write(rules.delete_order, order_id)
     return Response(status_code=204)

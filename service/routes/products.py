@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from service import products as rules
-from service.db import SessionDep, WriteSessionDep
+from service.db import DatabaseDep
 from service.models import Page, ProductCreate, ProductPublic, ProductUpdate
-from service.openapi import WRITE_ERRORS, problems
+from service.openapi import DATABASE_ERRORS, WRITE_ERRORS, problems
 from service.responses import json_response, page_response
 from service.routes.examples import (
     PRODUCT_CREATE_EXAMPLES,
@@ -30,16 +30,16 @@ _OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
     summary="Create a product",
     responses={
         201: {**_OK_EXAMPLE, "description": "Created; `Location` names the new product"},
-        **problems("duplicate_sku", "validation_error", *WRITE_ERRORS),
+        **problems("duplicate_sku", "validation_error", *WRITE_ERRORS, *DATABASE_ERRORS),
     },
 )
 async def create_product(
     body: Annotated[ProductCreate, Body(openapi_examples=PRODUCT_CREATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
     request: Request,
 ) -> Any:
     """Create a product. The `sku` is unique: a taken one is `409 duplicate_sku`."""
-    product = rules.create_product(session, body)
+    product = await db.write(rules.create_product, body)
     return json_response(product, 201, {"Location": f"{request.url.path}/{product['id']}"})
 
 
@@ -47,10 +47,10 @@ async def create_product(
     "",
     response_model=Page[ProductPublic],
     summary="List products",
-    responses=problems("validation_error"),
+    responses=problems("validation_error", *DATABASE_ERRORS),
 )
 async def list_products(
-    session: SessionDep,
+    db: DatabaseDep,
     limit: Limit = 20,
     offset: Offset = 0,
     sku: Annotated[
@@ -64,8 +64,8 @@ async def list_products(
     sort: Annotated[rules.ProductSort, Query(description="Sort key; `-` for descending")] = "id",
 ) -> Any:
     """A page of products, filtered and sorted; ties are broken by id so pages are stable."""
-    items, total = rules.list_products(
-        session, limit=limit, offset=offset, sku=sku, q=q, in_stock=in_stock, sort=sort
+    items, total = await db.read(
+        rules.list_products, limit=limit, offset=offset, sku=sku, q=q, in_stock=in_stock, sort=sort
     )
     return page_response(items, total, limit, offset)
 
@@ -76,16 +76,18 @@ async def list_products(
     summary="Get a product",
     responses={
         200: _OK_EXAMPLE,
-        **problems("product_not_found", "validation_error"),
+        **problems("product_not_found", "validation_error", *DATABASE_ERRORS),
     },
 )
-async def get_product(product_id: ProductId, session: SessionDep) -> Any:
-    return json_response(rules.get_product(session, product_id))
+async def get_product(product_id: ProductId, db: DatabaseDep) -> Any:
+    return json_response(await db.read(rules.get_product, product_id))
 
 
 _UPDATE_RESPONSES = {
     200: _OK_EXAMPLE,
-    **problems("product_not_found", "duplicate_sku", "validation_error", *WRITE_ERRORS),
+    **problems(
+        "product_not_found", "duplicate_sku", "validation_error", *WRITE_ERRORS, *DATABASE_ERRORS
+    ),
 }
 _UPDATE_DOC = (
     "Partial update: any non-empty subset of `sku`, `name`, `price`, `stock`. "
@@ -105,9 +107,9 @@ _UPDATE_DOC = (
 async def put_product(
     product_id: ProductId,
     body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
 ) -> Any:
-    return json_response(rules.update_product(session, product_id, body))
+    return json_response(await db.write(rules.update_product, product_id, body))
 
 
 @router.patch(
@@ -121,9 +123,9 @@ async def put_product(
 async def patch_product(
     product_id: ProductId,
     body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
-    session: WriteSessionDep,
+    db: DatabaseDep,
 ) -> Any:
-    return json_response(rules.update_product(session, product_id, body))
+    return json_response(await db.write(rules.update_product, product_id, body))
 
 
 @router.delete(
@@ -133,10 +135,14 @@ async def patch_product(
     response_class=Response,
     summary="Delete a product",
     responses=problems(
-        "product_not_found", "product_has_orders", "validation_error", *WRITE_ERRORS
+        "product_not_found",
+        "product_has_orders",
+        "validation_error",
+        *WRITE_ERRORS,
+        *DATABASE_ERRORS,
     ),
 )
-async def delete_product(product_id: ProductId, session: WriteSessionDep) -> Response:
+async def delete_product(product_id: ProductId, db: DatabaseDep) -> Response:
     """Only a product no order references; otherwise `409 product_has_orders`."""
-    rules.delete_product(session, product_id)
+    await db.write(rules.delete_product, product_id)
     return Response(status_code=204)

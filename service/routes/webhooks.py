@@ -8,10 +8,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from service import payments
-from service.db import WriteSessionDep
+from service.db import DatabaseDep
 from service.errors import ApiError
 from service.metrics import WEBHOOKS
-from service.openapi import problems
+from service.openapi import DATABASE_ERRORS, problems
 from service.webhooks import INVALID_SIGNATURE, WebhookVerificationError, verify
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -94,6 +94,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         "already_paid",
         "payload_too_large",
         "validation_error",
+        *DATABASE_ERRORS,
     ),
 }
 
@@ -106,7 +107,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=_RESPONSES,
     openapi_extra=_OPENAPI,
 )
-async def payment_webhook(request: Request, session: WriteSessionDep) -> Any:
+async def payment_webhook(request: Request, db: DatabaseDep) -> Any:
     """Verifies the signature over the raw body before parsing anything, then:
     `payment.succeeded` marks a PENDING order PAID (sets `paid_at`, `payment_id`; `amount`,
     when given, must equal the order total); `payment.failed` is recorded and the order
@@ -127,8 +128,11 @@ async def payment_webhook(request: Request, session: WriteSessionDep) -> Any:
         raise ApiError(code) from None
     try:
         event = payments.WebhookEvent.model_validate_json(body)
-        result = payments.process_event(
-            session, webhook_id, event, retention_days=state.settings.webhook_retention_days
+        result = await db.write(
+            payments.process_event,
+            webhook_id,
+            event,
+            retention_days=state.settings.webhook_retention_days,
         )
     except ValidationError as exc:
         WEBHOOKS.labels("validation_error").inc()
