@@ -5,14 +5,13 @@ add up to the starting stock, and every 201 the clients saw is an order in the d
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from suites.support.client import Api
+from suites.support.load import assert_books_balance, burst
 from tooling.databases import sqlite_database
 from tooling.servers import local_server, wait_ready
 
@@ -34,51 +33,6 @@ def worker_pids(main_pid: int) -> list[int]:
     return pids
 
 
-def burst(base_url: str, product_id: int, seconds: float, clients: int = 8) -> list:
-    """Clients placing 1-item orders in a loop; each outcome is a status or an exception."""
-    outcomes: list = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def client() -> None:
-        http = requests.Session()
-        while time.monotonic() < deadline:
-            try:
-                response = http.post(
-                    f"{base_url}/orders", json={"product_id": product_id, "quantity": 1}, timeout=10
-                )
-                outcome = (response.status_code, response.json())  # complete JSON, or raises
-            except (requests.RequestException, ValueError) as exc:
-                outcome = (None, type(exc).__name__)
-                time.sleep(0.05)
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    return threads, outcomes
-
-
-def assert_books_balance(api: Api, product_id: int, outcomes: list) -> None:
-    orders, offset = [], 0
-    while True:
-        page = api.get(
-            "/orders", params={"product_id": product_id, "limit": 100, "offset": offset}
-        ).json()
-        orders += page["items"]
-        offset += 100
-        if offset >= page["total"]:
-            break
-    stock = api.get(f"/products/{product_id}").json()["stock"]
-    assert stock + sum(order["quantity"] for order in orders) == STOCK
-    stored = {order["id"] for order in orders}
-    confirmed = {body["id"] for status, body in outcomes if status == 201}
-    assert confirmed <= stored  # nothing the clients were told about was lost
-    assert not [o for o in outcomes if o[0] is not None and o[0] >= 500], "server errors"
-    assert {o[0] for o in outcomes} <= {201, 409, None}
-
-
 @pytest.mark.requires("postgres")
 def test_killing_a_worker_mid_burst_loses_nothing(spawn_service):
     with spawn_service("kill-worker", "postgres", workers=2) as server:
@@ -97,7 +51,7 @@ def test_killing_a_worker_mid_burst_loses_nothing(spawn_service):
         workers = worker_pids(server.process.pid)
         assert victim not in workers and len(workers) == 2  # uvicorn replaced the dead worker
         assert sum(1 for status, _ in outcomes if status == 201) > 10
-        assert_books_balance(api, product["id"], outcomes)
+        assert_books_balance(api, product["id"], outcomes, STOCK)
 
 
 def test_sigterm_lets_in_flight_requests_finish(scratch_dir, reports):
@@ -114,5 +68,5 @@ def test_sigterm_lets_in_flight_requests_finish(scratch_dir, reports):
                 thread.join(30)
             assert "Application shutdown complete" in server.log_path.read_text()
         with local_server(url, reports.service_log("sigterm-restart")) as restarted:
-            assert_books_balance(Api(restarted.base_url), product["id"], outcomes)
+            assert_books_balance(Api(restarted.base_url), product["id"], outcomes, STOCK)
         assert sum(1 for status, _ in outcomes if status == 201) > 10
