@@ -38,9 +38,6 @@ class Settings(BaseSettings):
     db_connect_timeout_s: int = Field(default=5, ge=1)
     # /ready answers 503 not_ready when the database does not answer `SELECT 1` within it.
     ready_timeout_s: float = Field(default=2, gt=0)
-    # Where PostgreSQL work runs: "thread" (the sync rules in a pool of threads) or "async"
-    # (the same rules through SQLAlchemy's asyncio layer). Measured: docs/design.md.
-    db_executor: Literal["thread", "async"] = "thread"
     sqlite_busy_timeout_ms: int = 5000
     # Comma-separated Standard Webhooks secrets (current first). Validated at start-up.
     webhook_secret: str | None = None

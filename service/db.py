@@ -13,13 +13,16 @@ never do; the idempotency flow nests it to commit its steps one by one).
 Where a unit runs:
 - **SQLite** (the embedded default): on the event loop. A statement takes microseconds,
   and hopping to a thread costs more than the query (measured: docs/performance.md). One
-  worker then never interleaves two of its own transactions.
+  worker then never interleaves two of its own transactions. The price: with several
+  worker processes on one file, a writer waiting for another process's write lock holds
+  its loop for up to `SQLITE_BUSY_TIMEOUT_MS` (then 503); PostgreSQL is the profile for
+  several workers.
 - **PostgreSQL**: never on the event loop. A round trip to a database one network hop away
   takes milliseconds, during which the loop serves other requests: units run in a thread
   pool of their own, as many at once as the connection pool holds
   (`DB_POOL_SIZE + DB_MAX_OVERFLOW`); a request waits for a free one at most
-  `DB_POOL_TIMEOUT_S` (then `503 database_busy`). The choice against SQLAlchemy's asyncio
-  layer was measured: docs/design.md.
+  `DB_POOL_TIMEOUT_S` (then `503 database_busy`). Chosen by measurement over SQLAlchemy's
+  asyncio layer (psycopg's async API), which cost twice the CPU per unit: docs/design.md.
 
 Round trips on PostgreSQL (each costs the network's latency):
 - reads run in autocommit: no `BEGIN`/`ROLLBACK` around them. At READ COMMITTED every
@@ -28,7 +31,8 @@ Round trips on PostgreSQL (each costs the network's latency):
 - a rule marked `@one_statement` (service.sql) writes with at most one statement, which is
   atomic by itself: it runs in autocommit too (placing an order is one statement: a CTE
   takes the stock and inserts the order). A second write in such a unit is refused before
-  it is sent, so a rule cannot quietly become half-writable;
+  it is sent (`OneStatementSession`), so a rule cannot quietly become half-writable, and a
+  test counts the round trips of each request on the wire (suites/test_database_path.py);
 - no pre-ping on checkout: a connection found dead is recycled (SQLAlchemy invalidates the
   whole pool on the first disconnect) and a read is retried once on a fresh one.
 
@@ -59,7 +63,6 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session
 
@@ -82,8 +85,11 @@ RETRY_AFTER_S = {"database_busy": 1, "database_unavailable": 2}
 
 
 class OneStatementSession(Session):
-    """A session in autocommit, where each statement commits on its own: it takes one write
-    (INSERT/UPDATE/DELETE, CTEs included) and refuses a second before sending it."""
+    """The session of a `@one_statement` rule on PostgreSQL, in autocommit, where each
+    statement commits on its own. It takes one write (INSERT/UPDATE/DELETE, CTEs included)
+    and refuses a second before sending it: loudly (a 500, and a failure in any test that
+    reaches it), because the first has committed by then. It is a guard against a rule
+    that grew a second write but kept its marker, not a transaction."""
 
     _wrote = False
 
@@ -119,13 +125,7 @@ class Database:
             self.write_engine = engine
             autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: engine}
-        self._runner: _Runner | None = None
-        if not self.is_sqlite:
-            self._runner = (
-                _AsyncRunner(engine, settings)
-                if settings.db_executor == "async"
-                else _ThreadRunner(self._binds, settings)
-            )
+        self._runner = None if self.is_sqlite else _ThreadRunner(self._binds, settings)
         self._ready_engine = engine if self.is_sqlite else _ready_engine(engine.url, settings)
         self._ready_threads = ThreadPoolExecutor(2, thread_name_prefix="db-ready")
 
@@ -191,15 +191,7 @@ class Database:
         self.engine.dispose()
 
 
-class _Runner:
-    async def run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class _ThreadRunner(_Runner):
+class _ThreadRunner:
     """The sync rules in a thread pool of the connection pool's size: every unit holds at
     most one connection, so a thread never waits for one; requests wait (on the loop, not
     in a thread) for a free thread, at most `DB_POOL_TIMEOUT_S`."""
@@ -233,36 +225,6 @@ class _ThreadRunner(_Runner):
         self._threads.shutdown(wait=True)
 
 
-class _AsyncRunner(_Runner):
-    """The same sync rules through SQLAlchemy's asyncio layer: psycopg's async API, each
-    unit in `AsyncSession.run_sync` (a greenlet: the rules' blocking calls await the
-    driver on the loop)."""
-
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine: AsyncEngine = create_async_engine(
-            engine.url,
-            pool_size=pool_connections(settings),
-            max_overflow=0,
-            pool_timeout=settings.db_pool_timeout_s,
-            pool_pre_ping=False,
-            pool_recycle=1800,
-            connect_args=_connect_args(engine.url, settings),
-        )
-        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: self.engine}
-
-    async def run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
-        session_class = OneStatementSession if kind == STATEMENT else Session
-        async with AsyncSession(
-            self._binds[kind], expire_on_commit=False, sync_session_class=session_class
-        ) as session:
-            return await session.run_sync(_in_session, kind, rule, args, kwargs)
-
-    def close(self) -> None:
-        # dispose() is a coroutine; connections go with the process at shutdown.
-        self.engine.sync_engine.dispose(close=False)
-
-
 def _busy(reason: str) -> ApiError:
     log.warning("database busy: %s", reason)
     return ApiError("database_busy", headers={"Retry-After": str(RETRY_AFTER_S["database_busy"])})
@@ -286,30 +248,31 @@ def _unavailable_or_busy(exc: DBAPIError | sqlite3.OperationalError) -> Exceptio
     return exc
 
 
-def _connect_args(url, settings: Settings) -> dict[str, Any]:
-    """Per-connection server settings, sent in the start-up packet (no round trip)."""
-    options = make_url(url).query.get("options", "")
-    options = " ".join(
-        part
-        for part in (
-            options if isinstance(options, str) else " ".join(options),
-            f"-c statement_timeout={int(settings.db_statement_timeout_ms)}",
-            f"-c lock_timeout={int(settings.db_lock_timeout_ms)}",
-        )
-        if part
+def _connect_args(url, settings: Settings, statement_timeout_ms: int | None = None) -> dict:
+    """Per-connection server settings, sent in the start-up packet (no round trip). An
+    `options` or `application_name` in DATABASE_URL is kept."""
+    query = make_url(url).query
+    given = query.get("options", "")
+    statement_ms = (
+        settings.db_statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
     )
-    return {
-        "options": options,
+    options = [
+        given if isinstance(given, str) else " ".join(given),
+        f"-c statement_timeout={int(statement_ms)}",
+        f"-c lock_timeout={int(settings.db_lock_timeout_ms)}",
+    ]
+    args: dict[str, Any] = {
+        "options": " ".join(option for option in options if option),
         "connect_timeout": int(settings.db_connect_timeout_s),
-        "application_name": "orders-inventory",
     }
+    if "application_name" not in query:
+        args["application_name"] = "orders-inventory"
+    return args
 
 
 def _ready_engine(url, settings: Settings) -> Engine:
     """One connection for `/ready`, its waits bounded by the readiness timeout."""
-    ready_ms = int(settings.ready_timeout_s * 1000)
-    args = _connect_args(url, settings)
-    args["options"] += f" -c statement_timeout={ready_ms}"
+    args = _connect_args(url, settings, statement_timeout_ms=int(settings.ready_timeout_s * 1000))
     args["connect_timeout"] = max(1, int(settings.ready_timeout_s))
     return create_engine(
         url,
