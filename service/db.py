@@ -105,7 +105,7 @@ class OneStatementSession(Session):
 
 
 def _in_session(session: Session, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
-    if kind == READ:
+    if kind != WRITE:  # a read, or autocommit: no transaction to end
         return rule(session, *args, **kwargs)
     with transaction(session):
         return rule(session, *args, **kwargs)
@@ -120,7 +120,7 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         if self.is_sqlite:
             self.write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-            self._binds = {READ: engine, STATEMENT: self.write_engine, WRITE: self.write_engine}
+            self._binds = {READ: engine, WRITE: self.write_engine}
         else:
             self.write_engine = engine
             autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -136,9 +136,10 @@ class Database:
 
     async def write(self, rule: Rule[T], /, *args: Any, **kwargs: Any) -> T:
         """Run the rule in one transaction (committed when it returns, rolled back when it
-        raises); a `@one_statement` rule runs in autocommit on PostgreSQL."""
-        kind = STATEMENT if getattr(rule, "one_statement", False) else WRITE
-        return await self._run(kind, rule, args, kwargs)
+        raises); a `@one_statement` rule runs in autocommit on PostgreSQL (SQLite has no
+        data-modifying CTEs: there it stays a BEGIN IMMEDIATE transaction)."""
+        one = getattr(rule, "one_statement", False) and not self.is_sqlite
+        return await self._run(STATEMENT if one else WRITE, rule, args, kwargs)
 
     async def _run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
         if self._runner is None:  # SQLite: on the loop
@@ -356,8 +357,8 @@ def transaction(session: Session) -> Iterator[Session]:
 
     Used inside another `transaction(session)` block it commits the session's work so far:
     the idempotency flow relies on that to commit its claim before placing the order.
-    In autocommit (PostgreSQL reads and `@one_statement` rules) both ends are no-ops on
-    the wire: each statement has already committed by itself.
+    Units in autocommit (PostgreSQL reads and `@one_statement` rules) do not use it: each
+    of their statements commits by itself.
     """
     try:
         yield session
