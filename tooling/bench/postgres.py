@@ -1,7 +1,8 @@
 """PostgreSQL data-path benchmark: the database direct and one network hop away (wrk).
 
+    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
     python -m tooling.bench.postgres [--duration 10] [--connections 32] [--repeat 3]
-                                     [--delay-ms 2] [--workers 1 2] [--variant NAME:K=V,...]
+        [--delay-ms 2] [--workers 1 2] [--variant NAME:K=V,...] [--baseline-root DIR]
 
 All in one run, so every ratio compares figures measured minutes apart on the same machine:
 
@@ -17,10 +18,12 @@ All in one run, so every ratio compares figures measured minutes apart on the sa
    deployed: one JSON line per request), and their p99.
 
 The PostgreSQL services run with the access log off (the data path is what is measured;
-`--pg-access-log` turns it on).
-`--variant` runs the PostgreSQL part once per service configuration (extra environment), e.g.
-`--variant pool5:DB_POOL_SIZE=5 --variant pool10:DB_POOL_SIZE=10`. Writes
-`postgres.json` under `Reports.default().bench` and prints Markdown tables.
+`--pg-access-log` turns it on). `--variant` runs the PostgreSQL part once per service
+configuration (extra environment), e.g. `--variant pool5:DB_POOL_SIZE=5,DB_MAX_OVERFLOW=0`;
+`--baseline-root` adds another checkout (the code before a change) as one more variant and
+its SQLite rows, in the same rounds. The database is a throwaway one on the server of
+TEST_DATABASE_URL. Writes `postgres.json` under `Reports.default().bench` and prints
+Markdown tables.
 """
 
 import argparse
@@ -49,10 +52,11 @@ from tooling.servers import ROOT, free_port, local_server, stop, wait_ready
 ENDPOINTS = ("GET /products/{id}", "POST /orders")
 
 
-def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+def parse_variant(text: str) -> tuple[str, dict[str, str], Path]:
+    """`NAME:KEY=VALUE,...` -> (name, extra environment, checkout)."""
     name, _, pairs = text.partition(":")
     env = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
-    return name, env
+    return name, env, ROOT
 
 
 def via_port(database_url: str, port: int) -> str:
@@ -178,7 +182,7 @@ def postgres_part(args, out: Path) -> dict:
     ):
         for round_no in range(args.repeat):
             for workers in args.workers:
-                for name, env in args.variants:
+                for name, env, root in args.variants:
                     key = f"{workers}w/{name}"
                     print(f"round {round_no + 1}/{args.repeat}: {key}", file=sys.stderr, flush=True)
                     with ExitStack() as stack:
@@ -193,6 +197,7 @@ def postgres_part(args, out: Path) -> dict:
                                     out / f"service-pg-{name}-{workers}w-{path}.log",
                                     workers=workers,
                                     extra_env={**args.pg_log_env, **env},
+                                    root=root,
                                 )
                             )
                             targets[path] = Target(server.base_url, f"{name}{workers}{path}")
@@ -320,15 +325,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline-root",
         type=Path,
-        help="another checkout (e.g. `git worktree add /tmp/base main`) whose SQLite rows "
-        "run in the same rounds",
+        help="another checkout (e.g. `git worktree add /tmp/base main`) measured in the same "
+        "rounds: a 'baseline' variant, and its SQLite rows",
     )
     parser.add_argument(
         "--pg-access-log", action="store_true", help="PostgreSQL services log each request"
     )
     parser.add_argument("--output", default="postgres.json", help="file name under the bench dir")
     args = parser.parse_args(argv)
-    args.variants = [parse_variant(v) for v in args.variant] or [("default", {})]
+    args.variants = [parse_variant(v) for v in args.variant] or [("this", {}, ROOT)]
+    if args.baseline_root:
+        args.variants.append(("baseline", {}, args.baseline_root.resolve()))
     args.pg_log_env = LOG_ENV["on" if args.pg_access_log else "off"]
     require_wrk()
     if not postgres_admin_url():
@@ -344,7 +351,8 @@ def main(argv: list[str] | None = None) -> None:
             "repeat": args.repeat,
             "delay_ms": args.delay_ms,
             "workers": args.workers,
-            "variants": dict(args.variants),
+            "variants": {name: env for name, env, _ in args.variants},
+            "baseline_root": str(args.baseline_root) if args.baseline_root else None,
             "pg_access_log": args.pg_access_log,
         },
         "postgres": {"table": {}, "lock_stall": {}}
