@@ -95,6 +95,8 @@ def summary(runs: list[dict]) -> dict:
         "p50_ms": statistics.median(r["p50_ms"] for r in runs),
         "p99_ms": statistics.median(r["p99_ms"] for r in runs),
         "errors": sum(r["non_2xx"] + r["socket_errors"] for r in runs),
+        "non_2xx": sum(r["non_2xx"] for r in runs),
+        "socket_errors": sum(r["socket_errors"] for r in runs),  # wrk: timeouts (2 s) included
         "rounds": [round(r["rps"]) for r in runs],
     }
 
