@@ -18,10 +18,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evidence import steps as registry
 from evidence.facts import git_commit
 from evidence.model import FAILED
 from evidence.runner import clock, run_steps, write_manifest
-from evidence.steps import STEPS
 from tooling.layout import Reports
 from tooling.target import TargetError, add_options, from_options
 
@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="root of the reports tree (default reports/, or $REPORTS_DIR)",
     )
     steps = parser.add_argument_group("steps")
-    for step in STEPS:
+    for step in registry.STEPS:
         if step.run:
             steps.add_argument(
                 f"--skip-{step.name}", action="store_true", help=f"do not run: {step.title}"
@@ -61,7 +61,9 @@ def run(args: argparse.Namespace, root: Reports) -> int:
     except TargetError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
-    wanted = [s for s in STEPS if s.run and not getattr(args, f"skip_{s.name.replace('-', '_')}")]
+    wanted = [
+        s for s in registry.STEPS if s.run and not getattr(args, f"skip_{s.name.replace('-', '_')}")
+    ]
     started = datetime.now(UTC)
     meta = {
         "target": target.kind,
@@ -73,13 +75,13 @@ def run(args: argparse.Namespace, root: Reports) -> int:
         "postgres": bool(os.environ.get("TEST_DATABASE_URL")),
     }
     print(f"Evidence run against {target.label} -> {root.root}", flush=True)
-    results = run_steps(STEPS, wanted, target, root, args, meta)
+    results = run_steps(registry.STEPS, wanted, target, root, args, meta)
     finished = datetime.now(UTC)
     meta |= {
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_s": round((finished - started).total_seconds(), 1),
     }
-    titles = {s.name: s.title for s in STEPS}
+    titles = {s.name: s.title for s in registry.STEPS}
     write_manifest(root.target(target.kind).manifest, meta, results, titles)
 
     from evidence.render import render_page

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from evidence import steps as registry
 from evidence.facts import declared_version, git_commit, repository_facts
 from evidence.model import (
     FAILED,
@@ -26,7 +27,6 @@ from evidence.model import (
     verdict,
 )
 from evidence.step import Delta, Step
-from evidence.steps import STEPS
 from tooling.layout import Reports, TargetReports
 from tooling.target import KINDS, LABELS
 
@@ -142,7 +142,7 @@ def _items(result: Any) -> list:
 def collect_target(kind: str, root: Reports) -> TargetEvidence | None:
     reports = root.target(kind)
     manifest, refused = Manifest.read(reports)
-    results = {step.name: step.read(reports) for step in STEPS}
+    results = {step.name: step.read(reports) for step in registry.STEPS}
     if manifest is None and not refused and not any(results.values()):
         return None
     recorded = (getattr(r, "base_url", None) for v in results.values() for r in _items(trusted(v)))
@@ -152,7 +152,7 @@ def collect_target(kind: str, root: Reports) -> TargetEvidence | None:
         manifest=manifest,
         manifest_refused=refused,
         results=results,
-        checklist=[checklist_line(s, results[s.name], manifest) for s in STEPS],
+        checklist=[checklist_line(s, results[s.name], manifest) for s in registry.STEPS],
         base_url=(manifest and manifest.base_url) or next(filter(None, recorded), None),
     )
 
@@ -161,7 +161,7 @@ def compare(local: TargetEvidence, remote: TargetEvidence) -> Comparison:
     """Local vs deployed, figure by figure, as each step defines them."""
     rows = [
         row
-        for step in STEPS
+        for step in registry.STEPS
         for row in step.compare(local.results[step.name], remote.results[step.name])
     ]
     return Comparison(local.kind, remote.kind, rows)
@@ -177,7 +177,7 @@ def collect(root: Reports, primary: str | None = None) -> Evidence:
     manifest = targets[primary].manifest if primary in targets else None
     return Evidence(
         root=root,
-        steps=STEPS,
+        steps=registry.STEPS,
         primary=primary,
         targets=targets,
         comparisons=comparisons,

@@ -19,6 +19,7 @@ from evidence.collect import Evidence, collect
 from tooling.layout import Reports
 
 HERE = Path(__file__).resolve().parent
+TEMPLATE_DIRS = [HERE / "templates", HERE]  # page.html.j2 and steps/<name>.html.j2; reflection.md
 NOT_MEASURED = "not measured in this run"
 # src/href/url() pointing outside, or a <script src>: none may appear in the page.
 EXTERNAL = re.compile(
@@ -84,7 +85,7 @@ def data_uri(path: Path) -> str:
 
 def environment(root: Reports | None = None) -> Environment:
     env = Environment(
-        loader=FileSystemLoader([HERE / "templates", HERE]),
+        loader=FileSystemLoader(TEMPLATE_DIRS),
         autoescape=select_autoescape(["html", "j2"], default_for_string=False, default=False),
         undefined=NotMeasured,
         trim_blocks=True,

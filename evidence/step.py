@@ -66,6 +66,10 @@ def no_deltas(local: Any, remote: Any) -> list[Delta]:
 
 @dataclass(frozen=True)
 class Step:
+    """One kind of evidence: how it runs, how its artifacts are read and judged, and what
+    it gives the page (evidence/templates/steps/<name>.html.j2), the reflection and the
+    comparison. Only name, title, order and read are required."""
+
     name: str  # the CLI's --skip-<name>, the page's id="<name>", templates/steps/<name>.html.j2
     title: str  # the checklist row, the navigation, the console
     order: int  # place in the run, the checklist and the page

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
+from evidence import render as render_module
+from evidence import steps as registry
 from evidence import swagger
 from evidence.__main__ import parse_args
 from evidence.charts import history_charts
@@ -27,6 +29,7 @@ from evidence.collect import collect
 from evidence.model import FAILED, PASSED, SKIPPED
 from evidence.render import NOT_MEASURED, environment, reflection_context, render_page
 from evidence.runner import Context, Progress
+from evidence.step import Step
 from evidence.steps import BY_NAME, STEPS
 from tooling import browser, capabilities
 from tooling.layout import Reports, TargetReports
@@ -266,6 +269,27 @@ def test_every_registered_step_has_a_checklist_row_a_template_block_and_a_sectio
         assert f'<a href="#{step.name}">' in html  # navigation and checklist link
         assert (f"skip_{step.name}" in skip_flags) == (step.run is not None)
         assert step.run or step.run_by in names, f"{step.name}: no run and no producer"
+
+
+def test_a_new_step_is_one_step_declaration_plus_one_template_block(
+    reports: Reports, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What evidence/steps/__init__.py promises: the CLI, the checklist, the navigation and
+    the page follow a new registered step with no other edit."""
+    extra = Step("extra", "Extra evidence", 70, read=lambda reports: None, run=lambda ctx: None)
+    block = tmp_path / "templates" / "steps" / "extra.html.j2"
+    block.parent.mkdir(parents=True)
+    block.write_text('<section id="{{ step.name }}"><h2>{{ step.title }}</h2></section>\n')
+    monkeypatch.setattr(registry, "STEPS", [*registry.STEPS, extra])
+    monkeypatch.setattr(
+        render_module, "TEMPLATE_DIRS", [*render_module.TEMPLATE_DIRS, block.parents[1]]
+    )
+    assert parse_args(["--skip-extra"]).skip_extra
+    assert checklist(reports)["extra"].status == "missing"
+    html, verdict = render(reports)
+    assert verdict == "incomplete"  # a registered step without evidence is never a pass
+    assert '<section id="extra"><h2>Extra evidence</h2></section>' in html
+    assert '<a href="#extra">Extra evidence</a>' in html
 
 
 def test_the_postman_row_comes_from_postmans_own_artifact(

@@ -196,7 +196,7 @@ def reflection(by_kind: dict, remote_kind: str | None) -> dict:
     local = trusted(by_kind.get("local"))
     return {
         **own_names("pytest")(by_kind, remote_kind),
-        "tests": {k: r for k, r in trusted(by_kind).items()},
+        "tests": trusted(by_kind),
         "suites": {row.file: _totals(row) for row in (local.rows if local else [])},
     }
 
