@@ -62,7 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
         if problem:
             raise pytest.UsageError(f"REQUIRE_POSTGRES=1 but {problem}")
     root = config.getoption("--reports-dir")
-    reports = (Reports(Path(root).resolve()) if root else Reports.default()).target(target.kind)
+    if root:
+        reports = Reports(Path(root).resolve())
+    elif _only_tooling_tests(config):  # `pytest tests` must not replace the suites' results
+        reports = Reports(Reports.default().root / "tooling")
+    else:
+        reports = Reports.default()
+    reports = reports.target(target.kind)
     config.stash[_TARGET] = target
     config.stash[_REPORTS] = reports
     reports.pytest.mkdir(parents=True, exist_ok=True)
@@ -71,6 +77,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports.pytest / "junit.xml")
+
+
+def _only_tooling_tests(config: pytest.Config) -> bool:
+    tests = Path(config.rootpath) / "tests"
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return bool(paths) and all(p == tests or tests in p.parents for p in paths)
 
 
 def selected_target(config: pytest.Config) -> Target:
@@ -174,7 +186,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     funcargs = getattr(item, "funcargs", {})
-    report.target = getattr(funcargs.get("target"), "name", None)
+    # from the parameter: a test skipped before its fixtures ran still belongs to a target
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    report.target = params.get("target") or getattr(funcargs.get("target"), "name", None)
     if report.when == "call" and report.failed:
         exchanges = [
             e for value in funcargs.values() if isinstance(value, Api) for e in value.exchanges
