@@ -703,9 +703,9 @@ def collect(layout: Layout, primary: str | None = None) -> dict:
 
 
 def _declared_version() -> str | None:
-    """service.main.__version__, read from the source (importing the app has side effects)."""
+    """service.version.__version__, read from the source (no import of the service)."""
     try:
-        text = (ROOT / "service" / "main.py").read_text()
+        text = (ROOT / "service" / "version.py").read_text()
     except OSError:
         return None
     found = re.search(r'^__version__\s*=\s*"([^"]+)"', text, re.M)
