@@ -11,8 +11,8 @@ The options and their resolution live in `tooling.target` (shared with the evide
 and the Locust runner); the reports go where `tooling.layout` says (`reports/<kind>/pytest/`).
 
 Markers: `local_only` (the test starts its own service processes: skipped, with the reason,
-against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman")` (skipped
-with a one-line reason where the machine lacks it; a failure instead when CI sets
+against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman" | "caddy")`
+(skipped with a one-line reason where the machine lacks it; a failure instead when CI sets
 REQUIRE_*=1).
 """
 

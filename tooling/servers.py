@@ -96,11 +96,13 @@ def local_server(
     extra_env: dict[str, str] | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60,
+    uvicorn_args: list[str] | None = None,
 ) -> Iterator[LocalServer]:
     """Run `uvicorn service.main:app` against `database_url` until the block ends.
 
     Migrations are applied first, as a deployment would. The process log (stdout and
-    stderr) is kept at `log_path` as an artifact.
+    stderr) is kept at `log_path` as an artifact. `uvicorn_args` come last on uvicorn's
+    command line (and win over the defaults above them).
     """
     secret = webhook_secret or generate_secret()
     env = {
@@ -130,6 +132,10 @@ def local_server(
         "--workers",
         str(workers),
         "--no-access-log",
+        # The service resolves client addresses itself (TRUSTED_PROXY_HOPS); uvicorn's own
+        # proxy headers would trust X-Forwarded-For from 127.0.0.1, i.e. from every test client.
+        "--no-proxy-headers",
+        *(uvicorn_args or []),
     ]
     process = subprocess.Popen(
         command,
