@@ -166,7 +166,9 @@ def spawn_service(scratch_dir: Path, reports: TargetReports):
     reports/local/pytest/service-<name>.log."""
 
     def spawn(name: str, backend: str = "sqlite", **options) -> AbstractContextManager:
-        return throwaway_service(backend, scratch_dir, reports.service_log(name), **options)
+        log = reports.service_log(name)
+        log.unlink(missing_ok=True)  # the server appends: a stale log would answer for this one
+        return throwaway_service(backend, scratch_dir, log, **options)
 
     return spawn
 

@@ -311,7 +311,7 @@ BUGS: tuple[Bug, ...] = (
         "the write guard only rate-limits: the X-API-Key check was dropped, writes need no key",
         "service/security.py",
         """\
-    protection.check_key(api_key)
+    await protection.check_key(request, api_key)
     await protection.check_rate(request, api_key)
 """,
         """\
@@ -322,8 +322,8 @@ BUGS: tuple[Bug, ...] = (
         "rate-limit-not-enforced",
         "the limiter is asked `test` instead of `hit`: nothing is counted, nothing is ever limited",
         "service/security.py",
-        '        allowed = await self.limiter.hit(self.limit, "writes", identity)\n',
-        '        allowed = await self.limiter.test(self.limit, "writes", identity)\n',
+        "        allowed = await self.limiter.hit(self.item, self.namespace, identity)\n",
+        "        allowed = await self.limiter.test(self.item, self.namespace, identity)\n",
     ),
 )
 
