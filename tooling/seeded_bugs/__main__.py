@@ -88,10 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     except SnippetError as exc:
         print(f"refusing to run: {exc}", file=sys.stderr)
         return 2
-    problem = capabilities.problem("postgres")
-    if problem:
-        print(f"the seeded-bug harness deploys on PostgreSQL: {problem}", file=sys.stderr)
-        return 2
+    for capability, why in (
+        ("postgres", "deploys on PostgreSQL"),
+        ("redis", "shares limits in Redis"),
+    ):
+        problem = capabilities.problem(capability)
+        if problem:
+            print(f"the seeded-bug harness {why}: {problem}", file=sys.stderr)
+            return 2
 
     reports = Reports(Path(args.reports_dir).resolve()) if args.reports_dir else Reports.default()
     reports.seeded_bugs.mkdir(parents=True, exist_ok=True)

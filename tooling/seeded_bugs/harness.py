@@ -21,12 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from tooling import capabilities
 from tooling.databases import throwaway_database
 from tooling.layout import SeededBugRun
 from tooling.seeded_bugs.bugs import ROOT, Bug
@@ -111,6 +114,18 @@ def make_copy(dest: Path, source: Path = ROOT) -> Path:
         else:
             shutil.copy2(path, dest / name)
     return dest
+
+
+def fresh_redis(name: str) -> str:
+    """A Redis database of its own for one run (the blueprint's Key Value), emptied first:
+    limit counters of an earlier run from the same address must not count against this one.
+    Runs at the same time (--jobs) get different databases (1-15, by name)."""
+    import redis
+
+    parts = urlsplit(capabilities.redis_url())
+    url = urlunsplit(parts._replace(path=f"/{1 + zlib.crc32(name.encode()) % 15}"))
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 def generated_secrets() -> tuple[str, str]:
@@ -215,6 +230,11 @@ def run_one(
             env = deployment.env | {
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                 "API_KEYS": api_key,
+                # Render's Key Value: limits shared by the workers, counted afresh per run
+                "REDIS_URL": fresh_redis(name),
+                # no edge in front here: the client address is the socket peer (with the
+                # blueprint's True-Client-IP, a client could choose its own)
+                "CLIENT_IP_HEADER": "",
             }
             with (
                 throwaway_database("postgres", Path(tmp) / "scratch") as database_url,
