@@ -11,8 +11,8 @@ The options and their resolution live in `tooling.target` (shared with the evide
 and the Locust runner); the reports go where `tooling.layout` says (`reports/<kind>/pytest/`).
 
 Markers: `local_only` (the test starts its own service processes: skipped, with the reason,
-against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman")` (skipped
-with a one-line reason where the machine lacks it; a failure instead when CI sets
+against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman" | "caddy")`
+(skipped with a one-line reason where the machine lacks it; a failure instead when CI sets
 REQUIRE_*=1).
 """
 
@@ -62,7 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
         if problem:
             raise pytest.UsageError(f"REQUIRE_POSTGRES=1 but {problem}")
     root = config.getoption("--reports-dir")
-    reports = (Reports(Path(root).resolve()) if root else Reports.default()).target(target.kind)
+    if root:
+        reports = Reports(Path(root).resolve())
+    elif _only_tooling_tests(config):  # `pytest tests` must not replace the suites' results
+        reports = Reports(Reports.default().root / "tooling")
+    else:
+        reports = Reports.default()
+    reports = reports.target(target.kind)
     config.stash[_TARGET] = target
     config.stash[_REPORTS] = reports
     reports.pytest.mkdir(parents=True, exist_ok=True)
@@ -71,6 +77,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports.pytest / "junit.xml")
+
+
+def _only_tooling_tests(config: pytest.Config) -> bool:
+    tests = Path(config.rootpath) / "tests"
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return bool(paths) and all(p == tests or tests in p.parents for p in paths)
 
 
 def selected_target(config: pytest.Config) -> Target:
@@ -154,7 +166,9 @@ def spawn_service(scratch_dir: Path, reports: TargetReports):
     reports/local/pytest/service-<name>.log."""
 
     def spawn(name: str, backend: str = "sqlite", **options) -> AbstractContextManager:
-        return throwaway_service(backend, scratch_dir, reports.service_log(name), **options)
+        log = reports.service_log(name)
+        log.unlink(missing_ok=True)  # the server appends: a stale log would answer for this one
+        return throwaway_service(backend, scratch_dir, log, **options)
 
     return spawn
 
@@ -174,7 +188,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     funcargs = getattr(item, "funcargs", {})
-    report.target = getattr(funcargs.get("target"), "name", None)
+    # from the parameter: a test skipped before its fixtures ran still belongs to a target
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    report.target = params.get("target") or getattr(funcargs.get("target"), "name", None)
     if report.when == "call" and report.failed:
         exchanges = [
             e for value in funcargs.values() if isinstance(value, Api) for e in value.exchanges

@@ -7,6 +7,7 @@ The page is self-contained (inline CSS, images as data: URIs, charts as inline S
 final check refuses to write a page that loads anything from outside.
 """
 
+import base64
 import re
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_aut
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from evidence.collect import collect
-from evidence.layout import Layout
+from evidence.collect import Evidence, collect
+from tooling.layout import Reports
 
 HERE = Path(__file__).resolve().parent
+TEMPLATE_DIRS = [HERE / "templates", HERE]  # page.html.j2 and steps/<name>.html.j2; reflection.md
 NOT_MEASURED = "not measured in this run"
 # src/href/url() pointing outside, or a <script src>: none may appear in the page.
 EXTERNAL = re.compile(
@@ -75,9 +77,15 @@ def _or_nm(value):
     return NOT_MEASURED if _missing(value) or value == "" else value
 
 
-def environment() -> Environment:
+def data_uri(path: Path) -> str:
+    """An image inline, so the page stays one self-contained file."""
+    mime = "image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def environment(root: Reports | None = None) -> Environment:
     env = Environment(
-        loader=FileSystemLoader([HERE / "templates", HERE]),
+        loader=FileSystemLoader(TEMPLATE_DIRS),
         autoescape=select_autoescape(["html", "j2"], default_for_string=False, default=False),
         undefined=NotMeasured,
         trim_blocks=True,
@@ -85,53 +93,32 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(num=_num, ms=_ms, pct=_pct, signed=_signed, duration=_duration, nm=_or_nm)
+    env.filters["inline"] = data_uri
+    # a link from the page (at the top of the reports root) to an artifact
+    env.filters["link"] = (root or Reports.default()).relative
     env.tests["measured"] = lambda value: not _missing(value)
     return env
 
 
-def reflection_context(data: dict) -> dict:
-    """Short names for the reflection's placeholders (`tests.local.passed`,
-    `locust.heavy.aggregated.p95`, ...), all taken from the collected runs."""
-    targets = data["targets"]
-    local = targets.get("local") or {}
-    remote_kind = data["remotes"][0] if data["remotes"] else None
-    remote = targets.get(remote_kind) or {}
-
-    def first(target: dict, key: str) -> dict | None:
-        items = target.get(key) or []
-        return items[0] if items else None
-
-    swagger = local.get("swagger") or {}
-    return {
-        **data,
-        "local": local,
-        "remote": remote,
+def reflection_context(evidence: Evidence) -> dict:
+    """The page's and the reflection's names: the collected runs, plus each step's own
+    names (`tests.local.passed`, `locust.heavy.aggregated.p95`, `postman`, `remote_curl`...),
+    taken from trusted results only (an artifact of another target never reaches a figure)."""
+    targets = evidence.targets
+    remote_kind = evidence.remotes[0] if evidence.remotes else None
+    context: dict = {
+        **{name: getattr(evidence, name) for name in evidence.__dataclass_fields__},
+        "remotes": evidence.remotes,
+        "verdict": evidence.verdict,
+        "local": targets.get("local"),
+        "remote": targets.get(remote_kind) if remote_kind else None,
         "remote_kind": remote_kind,
-        "tests": {k: t["pytest"] for k, t in targets.items() if t.get("pytest")},
-        "suites": {
-            row["file"]: _suite_totals(row)
-            for row in ((local.get("pytest") or {}).get("rows") or [])
-        },
-        "locust": local.get("locust") or {},
-        "remote_locust": remote.get("locust") or {},
-        "postman": first(local, "postman"),
-        "remote_postman": first(remote, "postman"),
-        "smoke": first(local, "smoke"),
-        "remote_smoke": first(remote, "smoke"),
-        "curl": first(local, "curl"),
-        "remote_curl": first(remote, "curl"),
-        "swagger": swagger,
-        "observed": {s["slug"]: s.get("status") for s in swagger.get("steps", [])},
-        "comparison": data["comparisons"][0] if data["comparisons"] else None,
+        "comparison": evidence.comparisons[0] if evidence.comparisons else None,
     }
-
-
-def _suite_totals(row: dict) -> dict:
-    totals: dict = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
-    for cell in row["cells"]:
-        for key in totals:
-            totals[key] += (cell or {}).get(key, 0)
-    return totals
+    for step in evidence.steps:
+        by_kind = {kind: t.results[step.name] for kind, t in targets.items()}
+        context |= step.names(by_kind, remote_kind)
+    return context
 
 
 def render_reflection(env: Environment, context: dict) -> Markup:
@@ -149,14 +136,14 @@ def check_self_contained(html: str) -> None:
         )
 
 
-def render_page(layout: Layout, primary: str | None = None) -> tuple[Path, str]:
-    """Collect, render, check, write. Returns the page path and the overall verdict."""
-    data = collect(layout, primary)
-    env = environment()
-    context = reflection_context(data)
+def render_page(root: Reports, primary: str | None = None) -> tuple[Path, Evidence]:
+    """Collect, render, check, write. Returns the page path and what it was built from."""
+    evidence = collect(root, primary)
+    env = environment(root)
+    context = reflection_context(evidence)
     context["reflection"] = render_reflection(env, context)
     html = env.get_template("page.html.j2").render(context)
     check_self_contained(html)
-    layout.page.parent.mkdir(parents=True, exist_ok=True)
-    layout.page.write_text(html, encoding="utf-8")
-    return layout.page, data["verdict"]
+    root.page.parent.mkdir(parents=True, exist_ok=True)
+    root.page.write_text(html, encoding="utf-8")
+    return root.page, evidence

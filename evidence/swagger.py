@@ -1,13 +1,13 @@
 """The Swagger UI walk-through, in a real browser: what a person does with "Try it out".
 
-Playwright drives Debian's Chromium (`/usr/bin/chromium`; Playwright's own browser
-download does not work here). Each step opens an operation in `/docs`, fills the real
-form fields (path and query parameters, the JSON body), presses Execute, reads the status
-and body back *from the response panel* (ids created in one step feed the next), and
-screenshots the operation with its live response into `NN-<step>.png`. SKUs carry a
-random suffix, so the walk can run again and again against a shared deployment.
+Each step opens an operation in `/docs`, fills the real form fields (path and query
+parameters, the JSON body), presses Execute, reads the status and body back *from the
+response panel* (ids created in one step feed the next), and screenshots the operation with
+its live response into `NN-<step>.png`. SKUs carry a random suffix, so the walk can run
+again and again against a shared deployment. The browser (which one, how it is started,
+the headers every request carries) is `tooling.browser`'s; this module is only the walk.
 
-    python -m evidence.swagger --base-url http://127.0.0.1:8000 --out reports/screens
+    python -m evidence.swagger --base-url http://127.0.0.1:8000 --out /tmp/screens
 """
 
 import argparse
@@ -19,42 +19,18 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_HINT = (
-    f"Chromium not found at {CHROMIUM}: install Debian's package with "
-    "`apt-get update && apt-get install -y chromium` "
-    "(Playwright's own browser download does not work here)"
-)
-VIEWPORT = {"width": 1280, "height": 900}
+from tooling.browser import launched, new_context
+from tooling.target import Target, TargetError, add_options, from_options
+
 # Only the live response matters in a screenshot: hide the documented responses table.
 HIDE_DOCUMENTED = """
 .responses-inner > table.responses-table:not(.live-responses-table),
 .responses-inner > div > h4 { display: none !important; }
 """
 WALKTHROUGH_FILE = "walkthrough.json"
-
-
-class ChromiumMissing(RuntimeError):
-    pass
-
-
-def require_chromium() -> None:
-    if not CHROMIUM.exists():
-        raise ChromiumMissing(INSTALL_HINT)
 
 
 @dataclass
@@ -88,6 +64,19 @@ class Shot:
     ok: bool = False
     problem: str | None = None
     seconds: float = 0.0
+    ran: bool = True
+
+    @classmethod
+    def of(cls, index: int, action: "Action", **fields) -> "Shot":
+        return cls(
+            index,
+            action.slug,
+            action.title,
+            action.method.upper(),
+            action.path,
+            action.expected,
+            **fields,
+        )
 
 
 def _remember(key: str) -> Callable[[dict, object], str | None]:
@@ -214,12 +203,6 @@ def flow() -> list[Action]:
     ]
 
 
-def _origin(base_url: str) -> str:
-    """/docs, /redoc and /openapi.json stay at the server root, whatever API_PREFIX is."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _operation_ids(origin: str, timeout: float) -> dict[tuple[str, str], str]:
     """(method, contract path) -> the DOM id Swagger UI gives the operation's block."""
     spec = requests.get(f"{origin}/openapi.json", timeout=timeout).json()
@@ -234,10 +217,9 @@ def _operation_ids(origin: str, timeout: float) -> dict[tuple[str, str], str]:
 class Walk:
     """One browser page on /docs, and the operations it drives."""
 
-    def __init__(self, page, base_url: str, out: Path, timeout_ms: float) -> None:
+    def __init__(self, page, origin: str, out: Path, timeout_ms: float) -> None:
         self.page = page
-        self.base_url = base_url.rstrip("/")
-        self.origin = _origin(base_url)
+        self.origin = origin
         self.out = out
         self.timeout = timeout_ms
         self.ids = _operation_ids(self.origin, timeout_ms / 1000)
@@ -255,9 +237,7 @@ class Walk:
         return self.page.locator(f".opblock.opblock-{method}").filter(has=summary).first
 
     def run(self, index: int, action: Action, state: dict) -> Shot:
-        shot = Shot(
-            index, action.slug, action.title, action.method.upper(), action.path, action.expected
-        )
+        shot = Shot.of(index, action)
         started = time.monotonic()
         block = self.operation(action.method, action.path)
         block.scroll_into_view_if_needed(timeout=self.timeout)
@@ -304,111 +284,109 @@ def _clean(out: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def walk(base_url: str, out: Path, *, api_key: str | None = None, timeout_s: float = 30) -> dict:
-    """Run the whole flow; write the screenshots and `walkthrough.json`; return the record.
+def walk(target: Target, out: Path, *, timeout_s: float = 30) -> dict:
+    """Run the whole flow against `target`; write the screenshots and `walkthrough.json`
+    (which records the target); return the record.
 
     Stops at the first failing step (the later ones need its ids) and records the rest as
-    not run, so the page shows where the flow broke.
+    not run; `cause` names the first failure once, so the reason is never lost among the
+    steps it stopped. Raises tooling.browser.BrowserMissing when there is no browser.
     """
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
     _clean(out)
     suffix = secrets.token_hex(4).upper()
     state: dict = {"sku": f"SWAGGER-{suffix}", "sku2": f"SWAGGER-{suffix}-B"}
     actions = flow()
-    record = {"base_url": base_url, "docs_url": f"{_origin(base_url)}/docs", "steps": []}
+    docs = f"{target.origin}/docs"
+    record: dict = {"target": target.kind, "base_url": target.base_url, "docs_url": docs}
     shots: list[Shot] = []
     error = None
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched() as browser:
+        page = new_context(browser, api_key=target.api_key).new_page()
+        page.set_default_timeout(timeout_s * 1000)
+        stage = f"opening {docs}"
         try:
-            context = browser.new_context(viewport=VIEWPORT)
-            if api_key:
-                context.set_extra_http_headers({"X-API-Key": api_key})
-            page = context.new_page()
-            page.set_default_timeout(timeout_s * 1000)
-            page.goto(f"{_origin(base_url)}/docs", wait_until="networkidle")
+            page.goto(docs, wait_until="networkidle")
             page.locator(".opblock").first.wait_for()
             page.screenshot(path=str(out / "00-docs.png"), full_page=True)
             record["docs"] = "00-docs.png"
             page.add_style_tag(content=HIDE_DOCUMENTED)
-            runner = Walk(page, base_url, out, timeout_s * 1000)
+            stage = "reading /openapi.json"
+            runner = Walk(page, target.origin, out, timeout_s * 1000)
             for index, action in enumerate(actions, start=1):
-                try:
-                    shot = runner.run(index, action, state)
-                except Exception as exc:  # a selector that never appeared, a timeout...
-                    shot = Shot(
-                        index,
-                        action.slug,
-                        action.title,
-                        action.method.upper(),
-                        action.path,
-                        action.expected,
-                    )
-                    shot.problem = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-                    shot.file = f"{index:02d}-{action.slug}.png"
-                    page.screenshot(path=str(out / shot.file))
+                stage = f"step {index:02d} ({action.title})"
+                shot = _attempt(runner, page, index, action, state)
                 shots.append(shot)
                 if not shot.ok:
                     break
             # ReDoc's full page is ~15,000 px tall: JPEG keeps it readable at a fifth of the size
+            stage = f"opening {target.origin}/redoc"
             redoc = f"{len(actions) + 1:02d}-redoc.jpg"
-            page.goto(f"{_origin(base_url)}/redoc", wait_until="networkidle")
+            page.goto(f"{target.origin}/redoc", wait_until="networkidle")
             page.locator(".api-content").first.wait_for()
             page.screenshot(path=str(out / redoc), full_page=True, type="jpeg", quality=70)
             record["redoc"] = redoc
         except Exception as exc:
-            error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        finally:
-            browser.close()
+            error = f"{stage}: {_one_line(exc)}"
     ran = {shot.slug for shot in shots}
-    for index, action in enumerate(actions, start=1):
-        if action.slug not in ran:
-            shots.append(
-                Shot(
-                    index,
-                    action.slug,
-                    action.title,
-                    action.method.upper(),
-                    action.path,
-                    action.expected,
-                    problem="not run: an earlier step failed",
-                )
-            )
+    shots += [
+        Shot.of(index, action, ran=False)
+        for index, action in enumerate(actions, start=1)
+        if action.slug not in ran
+    ]
+    failed = next((s for s in shots if s.ran and not s.ok), None)
     record["steps"] = [asdict(s) for s in sorted(shots, key=lambda s: s.index)]
     record["error"] = error
-    record["ok"] = error is None and all(s.ok for s in shots)
+    record["cause"] = (
+        f"step {failed.index:02d} ({failed.title}): {failed.problem}" if failed else error
+    )
+    record["ok"] = record["cause"] is None and all(s.ok for s in shots)
     (out / WALKTHROUGH_FILE).write_text(json.dumps(record, indent=2))
     return record
 
 
-def capture_file(html: Path, png: Path, *, height: int = 1600) -> None:
-    """Screenshot a local HTML file (a Locust dashboard) in the same hardened browser."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": height})
-            page.route("http*://**", lambda route: route.abort())  # offline, by construction
-            page.goto(html.resolve().as_uri(), wait_until="load")
-            page.wait_for_timeout(1500)  # the dashboard draws its charts after load
-            page.screenshot(path=str(png), full_page=False)
-        finally:
-            browser.close()
+
+def _attempt(runner: Walk, page, index: int, action: Action, state: dict) -> Shot:
+    try:
+        return runner.run(index, action, state)
+    except Exception as exc:  # a selector that never appeared, a timeout...
+        shot = Shot.of(index, action, problem=_one_line(exc), file=f"{index:02d}-{action.slug}.png")
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(runner.out / shot.file))
+        return shot
+
+
+def report(record: dict) -> list[str]:
+    """The walk in a few console lines: each step that ran, then the cause, once."""
+    lines = [
+        f"{s['index']:02d} {s['slug']}: HTTP {s['status']} ({s['problem'] or 'ok'})"
+        for s in record["steps"]
+        if s.get("ran", True)
+    ]
+    not_run = sum(1 for s in record["steps"] if not s.get("ran", True))
+    if not_run:
+        lines.append(f"{not_run} later step(s) not run")
+    if record.get("cause"):
+        lines.append(f"FAILED: {record['cause']}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Swagger UI walk-through with screenshots.")
-    parser.add_argument("--base-url", required=True)
+    add_options(parser.add_argument)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--api-key")
     args = parser.parse_args(argv)
-    record = walk(args.base_url, args.out, api_key=args.api_key)
-    for step in record["steps"]:
-        print(f"{step['index']:02d} {step['slug']}: {step['status']} {step['problem'] or 'ok'}")
+    try:
+        target = from_options(args, need_secret=False)
+    except TargetError as exc:
+        parser.error(str(exc))
+    if target.is_local:
+        parser.error("needs a running service: --base-url URL")
+    record = walk(target, args.out)
+    print("\n".join(report(record)))
     return 0 if record["ok"] else 1
 
 
