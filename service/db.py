@@ -12,11 +12,12 @@ never do; the idempotency flow nests it to commit its steps one by one).
 
 Where a unit runs:
 - **SQLite** (the embedded default): on the event loop. A statement takes microseconds,
-  and hopping to a thread costs more than the query (measured: docs/performance.md). One
-  worker then never interleaves two of its own transactions. The price: with several
-  worker processes on one file, a writer waiting for another process's write lock holds
-  its loop for up to `SQLITE_BUSY_TIMEOUT_MS` (then 503); PostgreSQL is the profile for
-  several workers.
+  and hopping to a thread costs more than the query (measured: docs/performance.md). But a
+  unit on the loop never waits for a lock: its first BEGIN runs with `busy_timeout` 0, and
+  when another process holds the write lock the unit (which has written nothing yet) runs
+  again in a thread that waits for it, up to `SQLITE_BUSY_TIMEOUT_MS` (then 503). Later
+  transactions of a unit that has already committed one (the idempotency flow) wait where
+  they are.
 - **PostgreSQL**: never on the event loop. A round trip to a database one network hop away
   takes milliseconds, during which the loop serves other requests: units run in a thread
   pool of their own, as many at once as the connection pool holds
@@ -55,6 +56,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -125,7 +127,8 @@ class Database:
             self.write_engine = engine
             autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: engine}
-        self._runner = None if self.is_sqlite else _ThreadRunner(self._binds, settings)
+        # PostgreSQL: every unit; SQLite: only a unit that found the write lock taken.
+        self._runner = _ThreadRunner(self._binds, settings)
         self._ready_engine = engine if self.is_sqlite else _ready_engine(engine.url, settings)
         self._ready_threads = ThreadPoolExecutor(2, thread_name_prefix="db-ready")
 
@@ -142,13 +145,8 @@ class Database:
         return await self._run(STATEMENT if one else WRITE, rule, args, kwargs)
 
     async def _run(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
-        if self._runner is None:  # SQLite: on the loop
-            try:
-                with Session(self._binds[kind], expire_on_commit=False) as session:
-                    return _in_session(session, kind, rule, args, kwargs)
-            # sqlite3's own error too: BEGIN IMMEDIATE goes straight to the driver (below).
-            except (OperationalError, sqlite3.OperationalError) as exc:
-                raise _unavailable_or_busy(exc) from None
+        if self.is_sqlite:
+            return await self._run_sqlite(kind, rule, args, kwargs)
         attempts = 2 if kind == READ else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -161,6 +159,26 @@ class Database:
             except PoolTimeout:
                 raise _busy("no free connection") from None
         raise AssertionError("unreachable")
+
+    async def _run_sqlite(self, kind: str, rule: Rule, args: tuple, kwargs: dict) -> Any:
+        """On the loop, without waiting for a lock; if the lock is taken (another process is
+        writing) before the unit committed anything, again in a thread that waits for it
+        (`SQLITE_BUSY_TIMEOUT_MS`), so the loop and `/health` never wait on SQLite."""
+        unit = _SqliteUnit()
+        token = _SQLITE_UNIT.set(unit)
+        try:
+            with Session(self._binds[kind], expire_on_commit=False) as session:
+                return _in_session(session, kind, rule, args, kwargs)
+        # sqlite3's own error too: BEGIN IMMEDIATE goes straight to the driver (below).
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if not (_sqlite_locked(exc) and unit.commits == 0):
+                raise _unavailable_or_busy(exc) from None
+        finally:
+            _SQLITE_UNIT.reset(token)
+        try:  # nothing was written: the same unit, off the loop, waiting for the lock
+            return await self._runner.run(kind, rule, args, kwargs)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            raise _unavailable_or_busy(exc) from None
 
     async def ping(self, timeout: float) -> None:
         """`SELECT 1` within `timeout` seconds, on a connection of its own (so a busy pool
@@ -184,8 +202,7 @@ class Database:
                     raise
 
     def dispose(self) -> None:
-        if self._runner is not None:
-            self._runner.close()
+        self._runner.close()
         self._ready_threads.shutdown(wait=False)
         if self._ready_engine is not self.engine:
             self._ready_engine.dispose()
@@ -195,7 +212,8 @@ class Database:
 class _ThreadRunner:
     """The sync rules in a thread pool of the connection pool's size: every unit holds at
     most one connection, so a thread never waits for one; requests wait (on the loop, not
-    in a thread) for a free thread, at most `DB_POOL_TIMEOUT_S`."""
+    in a thread) for a free thread, at most `DB_POOL_TIMEOUT_S`. (On SQLite only the units
+    that found the write lock taken come here; its pool holds 5 + 10 connections.)"""
 
     def __init__(self, binds: dict[str, Engine], settings: Settings) -> None:
         size = pool_connections(settings)
@@ -224,6 +242,22 @@ class _ThreadRunner:
 
     def close(self) -> None:
         self._threads.shutdown(wait=True)
+
+
+class _SqliteUnit:
+    """A SQLite unit running on the event loop: its first BEGIN must not wait for a lock."""
+
+    commits = 0
+
+
+# Set only around a unit on the loop; threads (and tests, tooling) see None: they wait.
+_SQLITE_UNIT: ContextVar[_SqliteUnit | None] = ContextVar("sqlite_unit", default=None)
+
+
+def _sqlite_locked(exc: Exception) -> bool:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    name = getattr(orig, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(orig)
 
 
 def _busy(reason: str) -> ApiError:
@@ -314,10 +348,11 @@ def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
     busy_timeout = settings.sqlite_busy_timeout_ms
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn, record) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+        record.info["busy_timeout"] = busy_timeout
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -326,9 +361,24 @@ def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
+        # On the loop, a unit's first transaction does not wait for another process's lock
+        # (Database._run_sqlite moves it to a thread instead); everything else waits.
+        unit = _SQLITE_UNIT.get()
+        wait = busy_timeout if unit is None or unit.commits else 0
+        info = conn.connection.info
+        driver = conn.connection.driver_connection
+        if info.get("busy_timeout") != wait:
+            driver.execute(f"PRAGMA busy_timeout = {int(wait)}")
+            info["busy_timeout"] = wait
         # Straight to the driver: SQLAlchemy's execute path for a bare BEGIN (events,
         # cursor bookkeeping) was ~3% of the service's CPU under load.
-        conn.connection.driver_connection.execute(_BEGIN[mode])
+        driver.execute(_BEGIN[mode])
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(_conn) -> None:
+        unit = _SQLITE_UNIT.get()
+        if unit is not None:
+            unit.commits += 1
 
     return engine
 

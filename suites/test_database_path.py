@@ -1,11 +1,13 @@
 """The PostgreSQL data path, black-box over HTTP against the real service and a real
 PostgreSQL (issue 14): round trips per request, bounded waits, a locked row that holds up
-only its own order, and connections killed under load that come back without a restart.
+only its own order, and connections killed under load that come back without a restart;
+and SQLite's write lock, waited for off the event loop.
 
 Small and bounded on purpose (CI runs them); the throughput figures are the benchmark's
 (`python -m tooling.bench.postgres`, docs/performance.md), not a test's.
 """
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +26,8 @@ from tooling.delay_proxy import delay_proxy
 from tooling.pg_wire import WireCounter
 from tooling.servers import local_server
 
-pytestmark = [pytest.mark.local_only, pytest.mark.requires("postgres"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.local_only, pytest.mark.timeout(120)]
+postgres = pytest.mark.requires("postgres")
 PROMPT_S = 0.5  # "answered promptly": far below any lock or timeout in these tests
 
 
@@ -82,6 +85,7 @@ def round_trips(counter: WireCounter, send) -> tuple[int, list[str], requests.Re
     return seen.round_trips, seen.statements, response
 
 
+@postgres
 def test_round_trips_per_request(counted):
     """What the database sees per request, counted on the wire (psycopg's implicit BEGIN,
     COMMIT, ROLLBACK and a pool pre-ping included). Before issue 14: GET 4, POST /orders 5,
@@ -143,6 +147,7 @@ def test_round_trips_per_request(counted):
 # --- bounded waits -----------------------------------------------------------------------------
 
 
+@postgres
 def test_a_locked_row_holds_up_only_the_order_for_it(spawn_service):
     """Another session holds product A's row lock for 2 s: the order for A waits for it and
     ends 201; /health and reads of product B answer promptly throughout (1 worker)."""
@@ -180,6 +185,7 @@ def test_a_locked_row_holds_up_only_the_order_for_it(spawn_service):
     assert outcome["seconds"] >= hold - 0.2
 
 
+@postgres
 def test_waits_past_their_timeouts_end_503_database_busy(spawn_service):
     """A lock wait past DB_LOCK_TIMEOUT_MS, for a write or a read, is 503 database_busy with
     Retry-After, nothing written; with the lock timeout off, DB_STATEMENT_TIMEOUT_MS bounds
@@ -232,6 +238,7 @@ def terminate_connections(database_url: str) -> int:
         ).fetchone()[0]
 
 
+@postgres
 def test_killed_connections_come_back_without_a_restart(spawn_service):
     """Every service connection killed mid-load (2 workers): requests caught in it end 503
     (never a 500 or a traceback), the service answers again within seconds with the same
@@ -279,3 +286,37 @@ def test_killed_connections_come_back_without_a_restart(spawn_service):
     assert set(reads) <= {200, 503} and reads.count(200) > 10
     assert after_idle_kill == [200] * 5  # a read on a dead connection is retried once
     assert "Traceback" not in log
+
+
+# --- SQLite ------------------------------------------------------------------------------------
+
+
+def test_sqlite_waits_for_another_writer_off_the_event_loop(spawn_service):
+    """Another process holds SQLite's write lock: a write waits for it in a thread while
+    /health and reads answer at once; past SQLITE_BUSY_TIMEOUT_MS it is 503 database_busy
+    with nothing written; once the lock is gone writes succeed again."""
+    with spawn_service("sqlite-locked", extra_env={"SQLITE_BUSY_TIMEOUT_MS": "1000"}) as server:
+        api = Api(server.base_url)
+        product = api.create_product(stock=5)
+        holder = sqlite3.connect(
+            server.database_url.removeprefix("sqlite:///"), isolation_level=None
+        )
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            outcome = {}
+            order = {"product_id": product["id"], "quantity": 1}
+            writer = threading.Thread(
+                target=lambda: outcome.update(response=api.post("/orders", json=order))
+            )
+            writer.start()
+            time.sleep(0.2)
+            for path in ("/health", f"/products/{product['id']}"):
+                seconds, response = timed(lambda path=path: requests.get(server.base_url + path))
+                assert response.status_code == 200 and seconds < PROMPT_S, (path, seconds)
+            writer.join(10)
+        finally:
+            holder.rollback()
+            holder.close()
+        assert_busy(outcome["response"])
+        assert api.get(f"/products/{product['id']}").json()["stock"] == 5
+        assert api.post("/orders", json=order).status_code == 201

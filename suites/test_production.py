@@ -234,12 +234,6 @@ def test_health_reports_the_build(spawn_service):
         assert body["commit"] == checkout_commit(ROOT)  # this checkout's HEAD (None: no .git)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the write routes are `async def` running blocking database calls on the event "
-    "loop: a write waiting for SQLite's lock stalls every request, /health included (3.7 s "
-    "here). For the database-path work; remove this marker once it XPASSes.",
-)
 def test_health_answers_while_the_database_is_locked(spawn_service):
     """Liveness never waits for the database: with SQLite's write lock held elsewhere, a write
     waits (up to its busy timeout) while /health answers at once."""
