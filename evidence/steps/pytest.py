@@ -282,7 +282,11 @@ def compare(local: PytestRun | None, remote: PytestRun | None) -> list[Delta]:
         return []
     group = f"pytest, the {same.common} tests both ran ({same.local_name} vs {same.remote_name})"
     rows = [Delta(group, k, same.local.get(k, 0), same.remote.get(k, 0)) for k in OUTCOMES]
-    rows.append(Delta("pytest, tests only one run has", "tests", same.only_local, same.only_remote))
+    rows.append(
+        Delta(
+            "pytest, outside that set", "tests", same.only_local, same.only_remote, comparable=False
+        )
+    )
     return rows
 
 
