@@ -11,8 +11,8 @@ The options and their resolution live in `tooling.target` (shared with the evide
 and the Locust runner); the reports go where `tooling.layout` says (`reports/<kind>/pytest/`).
 
 Markers: `local_only` (the test starts its own service processes: skipped, with the reason,
-against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman")` (skipped
-with a one-line reason where the machine lacks it; a failure instead when CI sets
+against a deployment) and `requires("postgres" | "redis" | "chromium" | "newman" | "caddy")`
+(skipped with a one-line reason where the machine lacks it; a failure instead when CI sets
 REQUIRE_*=1).
 """
 
@@ -169,7 +169,9 @@ def spawn_service(scratch_dir: Path, reports: TargetReports):
     reports/local/pytest/service-<name>.log."""
 
     def spawn(name: str, backend: str = "sqlite", **options) -> AbstractContextManager:
-        return throwaway_service(backend, scratch_dir, reports.service_log(name), **options)
+        log = reports.service_log(name)
+        log.unlink(missing_ok=True)  # the server appends: a stale log would answer for this one
+        return throwaway_service(backend, scratch_dir, log, **options)
 
     return spawn
 

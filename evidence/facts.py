@@ -2,7 +2,6 @@
 the pinned requirements, the tree, the Render blueprint, the Postman variables, the commit
 and the declared version."""
 
-import re
 import subprocess
 from collections import defaultdict
 
@@ -98,13 +97,10 @@ def _postman_variables() -> dict:
 
 
 def declared_version() -> str | None:
-    """service.main.__version__, read from the source (importing the app has side effects)."""
-    try:
-        text = (ROOT / "service" / "main.py").read_text()
-    except OSError:
-        return None
-    found = re.search(r'^__version__\s*=\s*"([^"]+)"', text, re.M)
-    return found.group(1) if found else None
+    """The service version (service/version.py, its one home)."""
+    from service.version import __version__
+
+    return __version__
 
 
 def git_commit() -> str:

@@ -1,10 +1,11 @@
 """Settings from the environment (and an optional `.env` file) via pydantic-settings."""
 
 import logging
+import re
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.webhooks import WebhookSecretError, parse_secrets
@@ -13,6 +14,8 @@ DEFAULT_DATABASE_URL = "sqlite:///./orders.db"
 # Development only (documented in the README); production refuses to start without a secret.
 DEV_WEBHOOK_SECRET = "whsec_b3JkZXJzLWludmVudG9yeS1kZXZlbG9wbWVudC1zZWNyZXQ="
 PRODUCTION_RATE_LIMIT = "1200/minute"
+PRODUCTION_AUTH_FAILURE_LIMIT = "300/minute"
+MIN_TOKEN_LENGTH = 16  # METRICS_TOKEN, like every API_KEYS entry
 log = logging.getLogger("service.config")
 
 
@@ -48,6 +51,48 @@ class Settings(BaseSettings):
     # Host header allowlist (TrustedHostMiddleware); empty: any host.
     allowed_hosts: Annotated[list[str], NoDecode] = []
     metrics_enabled: bool = True
+
+    # --- the edge: client addresses, failed key checks, /metrics (docs/operations.md) ---
+    # How many proxies in front of the service append to X-Forwarded-For: the client address
+    # is the entry that many from the right (what the outermost proxy saw). 0: the socket peer,
+    # X-Forwarded-For ignored. Never the leftmost entry: a client writes that itself.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=8)
+    # A header the edge sets to the client address, overwriting any the client sent (Render:
+    # True-Client-IP). When set and present with an IP address, it wins over the hop count.
+    client_ip_header: str | None = None
+    # Failed key checks (401/403, writes and /metrics) per client address, "N/period". Empty
+    # string: off; production defaults to PRODUCTION_AUTH_FAILURE_LIMIT.
+    auth_failure_limit: str | None = None
+    # Bearer token for /metrics (>= 16 characters). Production without one: /metrics is off.
+    metrics_token: SecretStr | None = Field(default=None, repr=False)
+    # The deployed commit, reported by /health (Render sets it; else the checkout's HEAD).
+    render_git_commit: str | None = None
+
+    @field_validator("client_ip_header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        value = (value or "").strip().lower()
+        if value and not re.fullmatch(r"[a-z0-9-]{1,64}", value):
+            raise ValueError("CLIENT_IP_HEADER must be a header name, e.g. True-Client-IP")
+        return value or None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _no_blank_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value and value.get_secret_value().strip() else None
+
+    @property
+    def effective_auth_failure_limit(self) -> str | None:
+        if self.auth_failure_limit is not None:
+            return self.auth_failure_limit.strip() or None
+        return PRODUCTION_AUTH_FAILURE_LIMIT if self.environment == "production" else None
+
+    @property
+    def metrics_served(self) -> bool:
+        """/metrics exists: enabled, and in production only behind a token."""
+        if not self.metrics_enabled:
+            return False
+        return self.metrics_token is not None or self.environment != "production"
 
     @field_validator("database_url")
     @classmethod
@@ -102,6 +147,13 @@ def check_production(settings: Settings) -> None:
         raise ConfigurationError("CORS_ORIGINS may not be '*' when ENVIRONMENT=production")
     if any(len(key) < 16 for key in settings.api_keys):
         raise ConfigurationError("every API_KEYS entry must be at least 16 characters")
+
+
+def check_edge(settings: Settings) -> None:
+    """Edge settings that stop the service at start-up (every environment)."""
+    token = settings.metrics_token
+    if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+        raise ConfigurationError("METRICS_TOKEN must be at least 16 characters")
 
 
 def webhook_secrets(settings: Settings) -> list[bytes]:

@@ -1,12 +1,21 @@
-"""Request context as one pure ASGI middleware: request id, body-size limit, security and
-rate-limit headers, the access log line, and the last-resort 500.
+"""Request context as one pure ASGI middleware: the client address, request id, body-size
+limit, security and rate-limit headers, the access log line, and the last-resort 500.
 
 Pure ASGI on purpose: `@app.middleware("http")` (BaseHTTPMiddleware) cost ~40% of GET
 throughput when measured here, and one layer doing all of this costs less than five.
 It sits outside FastAPI's exception handlers, so an unexpected exception still gets the
 contract's 500 body *and* the X-Request-ID header, and its log line the same request_id.
+
+The client address (per-address rate limits, the access log) is the one the edge vouches
+for, never a value the client writes itself (`client_address` below): the socket peer, or
+behind N proxies that each append to `X-Forwarded-For` the entry N from the right, or a
+header the edge overwrites (`CLIENT_IP_HEADER`). It replaces `scope["client"]`, so every
+layer sees the same address; uvicorn must run with `--no-proxy-headers` so that the peer it
+hands over is the real socket peer (its own proxy-header support trusts the leftmost entry
+with `--forwarded-allow-ips='*'`, and anything from 127.0.0.1 by default).
 """
 
+import ipaddress
 import logging
 import re
 import time
@@ -33,6 +42,52 @@ class BodyTooLarge(Exception):
     pass
 
 
+def parse_address(text: str) -> str | None:
+    """`text` as a normalised IP address (an entry may carry a port: `1.2.3.4:80`,
+    `[2001:db8::1]:443`), or None when it is not one."""
+    text = text.strip()
+    if text.startswith("["):
+        text, closed, _ = text[1:].partition("]")
+        if not closed:
+            return None
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def client_address(
+    peer: str | None,
+    forwarded_for: list[bytes],
+    hops: int,
+    edge_header: bytes | None = None,
+) -> str | None:
+    """The client address the edge vouches for.
+
+    `edge_header` (the value of `CLIENT_IP_HEADER`, which the edge overwrites) wins when it
+    holds an address. Else, with `hops` proxies each appending the address it received the
+    request from, the entry `hops` from the right of `X-Forwarded-For` (several headers read
+    as one list) is what the outermost proxy saw; everything left of it was written by the
+    client. With `hops=0`, or fewer entries than proxies (the request did not come through
+    them all), or an entry that is not an address: the socket peer.
+    """
+    if edge_header:
+        vouched = parse_address(edge_header.decode("latin-1"))
+        if vouched:
+            return vouched
+    if hops <= 0 or not forwarded_for:
+        return peer
+    entries = [e for e in b",".join(forwarded_for).decode("latin-1").split(",") if e.strip()]
+    if len(entries) < hops:
+        return peer
+    return parse_address(entries[-hops]) or peer
+
+
 class RequestContextMiddleware:
     def __init__(
         self,
@@ -42,8 +97,12 @@ class RequestContextMiddleware:
         hsts: bool = False,
         allowed_hosts: list[str] | None = None,
         metrics: bool = True,
+        trusted_proxy_hops: int = 0,
+        client_ip_header: str | None = None,
     ) -> None:
         self.metrics = metrics
+        self.hops = trusted_proxy_hops
+        self.client_ip_header = client_ip_header.lower().encode() if client_ip_header else None
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.allowed_hosts = [h.lower() for h in allowed_hosts or []]
@@ -58,6 +117,8 @@ class RequestContextMiddleware:
         request_id = None
         content_length = 0
         host = ""
+        forwarded_for: list[bytes] = []
+        forwarded_proto = edge_client = None
         for name, value in scope["headers"]:
             if name == b"x-request-id" and request_id is None:
                 request_id = value.decode("ascii") if _WELL_FORMED.match(value) else None
@@ -65,9 +126,16 @@ class RequestContextMiddleware:
                 content_length = int(value) if value.isdigit() else 0
             elif name == b"host":
                 host = value.decode("latin-1").rsplit(":", 1)[0].lower()
+            elif name == b"x-forwarded-for":
+                forwarded_for.append(value)
+            elif name == b"x-forwarded-proto":
+                forwarded_proto = value
+            elif name == self.client_ip_header:
+                edge_client = value
         request_id = request_id or uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        self._resolve_client(scope, state, forwarded_for, forwarded_proto, edge_client)
         id_header = (b"x-request-id", request_id.encode("ascii"))
         status = 500
         started = False
@@ -145,8 +213,20 @@ class RequestContextMiddleware:
                         "status": status,
                         "latency_ms": round(elapsed * 1000, 2),
                         "client": client[0] if client else None,
+                        "peer": state.get("peer"),
                     },
                 )
+
+    def _resolve_client(self, scope, state, forwarded_for, forwarded_proto, edge_client) -> None:
+        peer = scope.get("client")
+        state["peer"] = peer[0] if peer else None
+        address = client_address(state["peer"], forwarded_for, self.hops, edge_client)
+        if address is not None and address != state["peer"]:
+            scope["client"] = (address, 0)  # the client's port is not known here
+        if (self.hops or self.client_ip_header) and forwarded_proto:  # the edge's scheme
+            scheme = forwarded_proto.decode("latin-1").rsplit(",", 1)[-1].strip().lower()
+            if scheme in ("http", "https"):
+                scope["scheme"] = scheme
 
     def _host_allowed(self, host: str) -> bool:
         """TrustedHostMiddleware's rules ("*", exact, "*.example.com"), in the contract's

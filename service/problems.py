@@ -151,11 +151,19 @@ CATALOGUE: dict[str, ProblemType] = {
     "invalid_api_key": ProblemType(
         403, "X-API-Key is not valid", "a write with a wrong `X-API-Key`"
     ),
+    "invalid_metrics_token": ProblemType(
+        401,
+        "A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>",
+        "`/metrics` without the right bearer token (when `METRICS_TOKEN` is set)",
+        headers=("WWW-Authenticate",),
+    ),
     "rate_limited": ProblemType(
         429,
-        "Too many write requests: the limit is {limit} per {seconds} seconds",
-        "more writes than `RATE_LIMIT` allows (`Retry-After` says when to retry)",
-        example={"limit": 1200, "seconds": 60},
+        "Too many {what}: the limit is {limit} per {seconds} seconds",
+        "more writes than `RATE_LIMIT` allows, or more failed key checks from one client "
+        "address than `AUTH_FAILURE_LIMIT` allows (then every keyed request from it, until the "
+        "window ends); `Retry-After` says when to retry",
+        example={"what": "write requests", "limit": 1200, "seconds": 60},
         headers=("Retry-After",),
     ),
     "payload_too_large": ProblemType(

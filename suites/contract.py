@@ -1,6 +1,7 @@
 """Assertions on the contract's shared shapes (the error body, headers), used by every suite."""
 
 import re
+from datetime import datetime
 
 import requests
 
@@ -60,3 +61,17 @@ def assert_order_shape(order: dict) -> None:
     }
     assert order["status"] in {"PENDING", "PAID", "SHIPPED", "CANCELED"}
     assert ISO_UTC.match(order["created_at"])
+
+
+def timestamp(text: str) -> datetime:
+    """A response timestamp as an aware datetime. Compare these, never the strings: the
+    serialisation drops a zero fraction (`...:05Z` vs `...:04.999999Z`)."""
+    assert ISO_UTC.match(text), text
+    parsed = datetime.fromisoformat(text)
+    assert parsed.tzinfo is not None, text
+    return parsed
+
+
+def assert_later(after: str, before: str, what: str = "updated_at") -> None:
+    """`after` is strictly later than `before` (both response timestamps)."""
+    assert timestamp(after) > timestamp(before), f"{what} did not move on: {before} -> {after}"

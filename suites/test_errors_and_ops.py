@@ -52,8 +52,14 @@ def test_every_response_has_a_request_id(api):
         assert response.headers.get("x-request-id")
 
 
-def test_health_and_ready(api):
-    assert api.get("/health").json() == {"status": "ok"}
+def test_health_and_ready(api, target):
+    health = api.get("/health")
+    assert health.status_code == 200
+    body = health.json()
+    assert set(body) == {"status", "version", "commit"} and body["status"] == "ok"
+    spec = requests.get(f"{server_root(target)}/openapi.json", timeout=30).json()
+    assert body["version"] == spec["info"]["version"]  # the build that answers says which
+    assert body["commit"] is None or re.fullmatch(r"[0-9A-Za-z._-]{4,64}", body["commit"])
     ready = api.get("/ready")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
 

@@ -1,9 +1,17 @@
 """Orders over HTTP: placing takes stock, the transition table, quantity changes, cancel
 and delete rules, exactly as the contract's order table says."""
 
+import time
+
 import pytest
 
-from suites.contract import assert_order_shape, assert_problem, assert_validation_error
+from suites.contract import (
+    assert_later,
+    assert_order_shape,
+    assert_problem,
+    assert_validation_error,
+    timestamp,
+)
 
 
 def stock_of(api, product_id: int) -> int:
@@ -155,6 +163,32 @@ def test_transition_table(api, method, current, wanted, expected):
         )
         assert api.get(f"/orders/{order['id']}").json() == order
         assert stock_of(api, product["id"]) == stock_before
+
+
+def test_each_change_moves_updated_at_forward(api):
+    """A quantity change, the payment and shipping each move `updated_at` strictly later
+    (compared as instants); a no-op (the same status again) leaves the order as it was."""
+    product = api.create_product(price=2.5, stock=10)
+    order = api.create_order(product["id"], 1)
+
+    def changed(response) -> dict:
+        assert response.status_code == 200, response.text
+        return api.get(f"/orders/{order['id']}").json()
+
+    time.sleep(0.01)  # a coarse server clock could otherwise give two changes one instant
+    bigger = changed(api.put(f"/orders/{order['id']}", json={"quantity": 2}))
+    assert_later(bigger["updated_at"], order["updated_at"])
+    time.sleep(0.01)
+    paid = changed(api.pay(bigger))
+    assert paid["status"] == "PAID"
+    assert_later(paid["updated_at"], bigger["updated_at"])
+    assert timestamp(paid["paid_at"]) > timestamp(bigger["updated_at"])
+    time.sleep(0.01)
+    shipped = changed(api.patch(f"/orders/{order['id']}", json={"status": "SHIPPED"}))
+    assert_later(shipped["updated_at"], paid["updated_at"])
+    assert shipped["created_at"] == order["created_at"]
+    again = api.put(f"/orders/{order['id']}", json={"status": "SHIPPED"})
+    assert again.status_code == 200 and again.json() == shipped
 
 
 @pytest.mark.parametrize("current", ["PAID", "SHIPPED"])

@@ -1,19 +1,24 @@
 """The production profile over HTTP: API keys, rate limits (in memory and shared through
-Redis), body size limit, security headers, trusted hosts, CORS, gzip, metrics, structured
-logs, and the start-up refusals. Each test starts its own service with the settings under
-test (local runs only)."""
+Redis, failed key checks too), body size limit, security headers, trusted hosts, CORS, gzip,
+metrics and its token, the build in /health, structured logs, and the start-up refusals.
+Each test starts its own service with the settings under test (local runs only). The client
+address behind an edge: test_client_address.py."""
 
 import json
 import os
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from service.version import checkout_commit
 from service.webhooks import generate_secret
 from suites.contract import assert_problem
 from suites.support.client import Api, unique_sku
@@ -99,6 +104,25 @@ def test_rate_limit_is_shared_through_redis(spawn_service, redis_url):
         assert_problem(new_product(a), 429, "rate_limited")
 
 
+def test_failed_key_checks_are_shared_through_redis(spawn_service, redis_url):
+    """One budget of failed key checks per address across instances (two here; workers of
+    one instance alike), so guessing cannot be spread over them."""
+    source = f"127.0.{secrets.randbelow(200) + 10}.{secrets.randbelow(250) + 2}"  # fresh
+    env = {"AUTH_FAILURE_LIMIT": "4/minute", "REDIS_URL": redis_url}
+    env["API_KEYS"] = secrets.token_urlsafe(24)
+    with (
+        spawn_service("redis-auth-a", extra_env=env) as first,
+        spawn_service("redis-auth-b", extra_env=env) as second,
+    ):
+        a = Api(first.base_url, api_key="wrong-key-guess-1234", source_address=source)
+        b = Api(second.base_url, source_address=source)
+        responses = [new_product(client) for client in (a, b, a, b)]
+        assert [r.status_code for r in responses] == [403, 401, 403, 401]
+        assert [r.headers["x-ratelimit-remaining"] for r in responses] == ["3", "2", "1", "0"]
+        assert_problem(new_product(a), 429, "rate_limited")
+        assert_problem(new_product(b), 429, "rate_limited")
+
+
 def test_body_size_limit(spawn_service):
     with spawn_service("body-limit", extra_env={"MAX_BODY_BYTES": "2048"}) as server:
         api = Api(server.base_url)
@@ -157,6 +181,85 @@ def test_production_profile_starts_with_keys_and_sets_hsts(spawn_service):
         )
         assert created.status_code == 201
         assert created.headers["x-ratelimit-limit"] == "1200"  # production's default limit
+        refused = requests.post(f"{server.base_url}/products", json={})
+        assert_problem(refused, 401, "missing_api_key")
+        assert refused.headers["x-ratelimit-limit"] == "300"  # failed key checks, per address
+        # No METRICS_TOKEN in production: /metrics is off, a 404 like any unknown route.
+        assert_problem(requests.get(f"{server.base_url}/metrics"), 404, "not_found")
+
+
+def test_metrics_token(spawn_service):
+    token = secrets.token_urlsafe(24)
+    env = {
+        "ENVIRONMENT": "production",
+        "API_KEYS": secrets.token_urlsafe(24),
+        "METRICS_TOKEN": token,
+        "AUTH_FAILURE_LIMIT": "3/minute",
+    }
+    with spawn_service("metrics-token", extra_env=env) as server:
+        url = f"{server.base_url}/metrics"
+        missing = requests.get(url)
+        assert_problem(missing, 401, "invalid_metrics_token")
+        assert missing.headers["www-authenticate"] == "Bearer"
+        assert missing.headers["x-ratelimit-remaining"] == "2"  # a failed check, counted
+        wrong = requests.get(url, headers={"Authorization": "Bearer " + token[:-1] + "x"})
+        assert_problem(wrong, 401, "invalid_metrics_token")
+        basic = requests.get(url, headers={"Authorization": f"Basic {token}"})
+        assert_problem(basic, 401, "invalid_metrics_token")
+        assert_problem(requests.get(url), 429, "rate_limited")  # the address is locked out
+    with spawn_service("metrics-token-ok", extra_env=env) as server:
+        scraped = requests.get(
+            f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert scraped.status_code == 200 and "http_requests_total" in scraped.text
+        assert "x-ratelimit-limit" not in scraped.headers
+        assert token not in server.log_path.read_text()
+    # Outside production a token, when set, is required too.
+    with spawn_service("metrics-token-dev", extra_env={"METRICS_TOKEN": token}) as server:
+        assert_problem(requests.get(f"{server.base_url}/metrics"), 401, "invalid_metrics_token")
+
+
+def test_health_reports_the_build(spawn_service):
+    commit = secrets.token_hex(20)
+    with spawn_service("health-commit", extra_env={"RENDER_GIT_COMMIT": commit}) as server:
+        body = requests.get(f"{server.base_url}/health").json()
+        assert body == {"status": "ok", "version": body["version"], "commit": commit}
+        assert (
+            body["version"]
+            == requests.get(f"{server.base_url}/openapi.json").json()["info"]["version"]
+        )
+        assert f"commit={commit}" in server.log_path.read_text()  # the start-up line says too
+    with spawn_service("health-checkout", extra_env={"RENDER_GIT_COMMIT": ""}) as server:
+        body = requests.get(f"{server.base_url}/health").json()
+        assert body["commit"] == checkout_commit(ROOT)  # this checkout's HEAD (None: no .git)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the write routes are `async def` running blocking database calls on the event "
+    "loop: a write waiting for SQLite's lock stalls every request, /health included (3.7 s "
+    "here). For the database-path work; remove this marker once it XPASSes.",
+)
+def test_health_answers_while_the_database_is_locked(spawn_service):
+    """Liveness never waits for the database: with SQLite's write lock held elsewhere, a write
+    waits (up to its busy timeout) while /health answers at once."""
+    with spawn_service("health-locked", extra_env={"SQLITE_BUSY_TIMEOUT_MS": "4000"}) as server:
+        path = server.database_url.removeprefix("sqlite:///")
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            writer = threading.Thread(target=new_product, args=(Api(server.base_url),))
+            writer.start()
+            time.sleep(0.3)  # the write is now waiting for the lock
+            started = time.perf_counter()
+            health = requests.get(f"{server.base_url}/health", timeout=5)
+            elapsed = time.perf_counter() - started
+            assert health.status_code == 200 and elapsed < 1, elapsed
+            assert writer.is_alive()  # still waiting: /health did not queue behind it
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        writer.join(10)
 
 
 @pytest.mark.parametrize(
@@ -179,6 +282,9 @@ def test_production_profile_starts_with_keys_and_sets_hsts(spawn_service):
         ({"WEBHOOK_SECRET": "whsec_dG9vLXNob3J0"}, "at least 24 are required"),
         ({"WEBHOOK_SECRET": "whsec_not base64!!"}, "not valid base64"),
         ({"RATE_LIMIT": "lots"}, "RATE_LIMIT 'lots' is not like"),
+        ({"AUTH_FAILURE_LIMIT": "many"}, "AUTH_FAILURE_LIMIT 'many' is not like"),
+        ({"METRICS_TOKEN": "short-token"}, "METRICS_TOKEN must be at least 16 characters"),
+        ({"CLIENT_IP_HEADER": "True Client IP"}, "CLIENT_IP_HEADER must be a header name"),
     ],
 )
 def test_misconfiguration_stops_start_up_with_a_clear_message(env, message):
@@ -197,6 +303,7 @@ def test_misconfiguration_stops_start_up_with_a_clear_message(env, message):
     secret = env.get("WEBHOOK_SECRET", "").removeprefix("whsec_")
     if secret:
         assert secret not in result.stderr
+    assert env.get("METRICS_TOKEN", "\0") not in result.stderr
 
 
 def test_metrics_and_structured_logs(spawn_service):
@@ -233,6 +340,7 @@ def test_metrics_and_structured_logs(spawn_service):
             "status",
             "latency_ms",
             "client",
+            "peer",
             "time",
         } <= entry.keys()
         log_text = server.log_path.read_text()
@@ -243,7 +351,7 @@ def test_metrics_and_structured_logs(spawn_service):
 def test_console_log_format(spawn_service):
     with spawn_service("console-logs", extra_env={"LOG_FORMAT": "console"}) as server:
         requests.get(f"{server.base_url}/products")
-        line = next(
-            line for line in server.log_path.read_text().splitlines() if "GET /products 200" in line
-        )
-        assert not line.startswith("{") and "service.access" in line and "request_id=" in line
+    # Read once the service stopped: the access line is written just after the response.
+    lines = server.log_path.read_text().splitlines()
+    line = next(line for line in lines if "GET /products 200" in line)
+    assert not line.startswith("{") and "service.access" in line and "request_id=" in line

@@ -1,10 +1,17 @@
 """Products over HTTP: every row of the contract's product table, as stories."""
 
+import time
+
 import jsonschema_rs
 import pytest
 import requests
 
-from suites.contract import assert_problem, assert_product_shape, assert_validation_error
+from suites.contract import (
+    assert_later,
+    assert_problem,
+    assert_product_shape,
+    assert_validation_error,
+)
 from suites.support.client import unique_sku
 
 
@@ -30,7 +37,7 @@ def test_product_crud_story(api):
     put = api.put(f"/products/{product['id']}", json={"price": 12.5})
     assert put.status_code == 200
     assert put.json()["price"] == 12.5 and put.json()["name"] == "Blue mug"
-    assert put.json()["updated_at"] >= product["updated_at"]
+    assert_later(put.json()["updated_at"], product["updated_at"])
 
     patched = api.patch(f"/products/{product['id']}", json={"name": "Mug", "stock": 7})
     assert patched.status_code == 200
@@ -209,6 +216,50 @@ def test_list_pagination_filters_and_sorting(api):
     assert listed(q=tag.lower())["total"] == 5  # case-insensitive
     assert api.get("/products", params={"sku": made[2]["sku"]}).json()["items"] == [made[2]]
     assert api.get("/products", params={"q": "%"}).status_code == 200
+
+
+def test_name_search_is_a_substring_not_a_pattern(api):
+    """`q` matches `%`, `_` and `/` (a common LIKE escape character) as themselves: each
+    decoy below is what the search would also find if `q` reached LIKE as a pattern."""
+    tag = unique_sku("LIKE")
+    names = {
+        "percent": f"{tag} 100% wool",
+        "percent decoy": f"{tag} 1000 wool",
+        "underscore": f"{tag} snake_case",
+        "underscore decoy": f"{tag} snakeXcase",
+        "slash": f"{tag} a/b",
+        "slash decoy": f"{tag} ab",
+    }
+    made = {key: api.create_product(name=name)["id"] for key, name in names.items()}
+
+    def found(q: str) -> set[int]:
+        response = api.get("/products", params={"q": q, "limit": 100})
+        assert response.status_code == 200, response.text
+        return {p["id"] for p in response.json()["items"]}
+
+    assert found(tag) == set(made.values())
+    assert found(f"{tag} 100%") == {made["percent"]}
+    assert found(f"{tag} snake_case") == {made["underscore"]}
+    assert found(f"{tag.lower()} SNAKE_CASE") == {made["underscore"]}  # still case-insensitive
+    assert found(f"{tag} a/b") == {made["slash"]}
+    assert found(f"{tag} %") == set()
+    assert found(f"{tag} _") == set()
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_every_update_moves_updated_at_forward(api, method):
+    """Strictly later each time, compared as instants (not as strings); created_at stays."""
+    product = api.create_product(stock=3)
+    previous = product
+    for body in ({"stock": 4}, {"name": "Renamed mug"}, {"price": 3.5}, {"sku": unique_sku()}):
+        time.sleep(0.01)  # a coarse server clock could otherwise give two updates one instant
+        response = getattr(api, method)(f"/products/{product['id']}", json=body)
+        assert response.status_code == 200, response.text
+        updated = response.json()
+        assert_later(updated["updated_at"], previous["updated_at"])
+        assert updated["created_at"] == product["created_at"]
+        assert api.get(f"/products/{product['id']}").json() == updated
+        previous = updated
 
 
 def test_default_page_size_is_20(api):

@@ -1,10 +1,11 @@
-"""What this machine can run: PostgreSQL, Redis, a Chromium for the browser steps, and
-Newman (Postman's own runner, the independent check of the collection).
+"""What this machine can run: PostgreSQL, Redis, a Chromium for the browser steps, Newman
+(Postman's own runner, the independent check of the collection) and Caddy (a real HTTP
+edge in front of the service).
 
 Each `*_problem()` returns None when the capability is there, else a one-line reason. A
 plain `pytest` on a laptop with only Python skips what it cannot run, with that reason;
-CI sets `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1` / `REQUIRE_CHROMIUM=1` / `REQUIRE_NEWMAN=1` so
-that a missing one fails the run instead of skipping it.
+CI sets `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1` / `REQUIRE_CHROMIUM=1` / `REQUIRE_NEWMAN=1` /
+`REQUIRE_CADDY=1` so that a missing one fails the run instead of skipping it.
 """
 
 import os
@@ -21,6 +22,7 @@ REQUIRE_ENV = {
     "redis": "REQUIRE_REDIS",
     "chromium": "REQUIRE_CHROMIUM",
     "newman": "REQUIRE_NEWMAN",
+    "caddy": "REQUIRE_CADDY",
 }
 
 
@@ -70,11 +72,18 @@ def newman_problem() -> str | None:
     return None
 
 
+def caddy_problem() -> str | None:
+    from tooling.edge import caddy_problem as problem
+
+    return problem()
+
+
 _CHECKS = {
     "postgres": postgres_problem,
     "redis": redis_problem,
     "chromium": chromium_problem,
     "newman": newman_problem,
+    "caddy": caddy_problem,
 }
 
 

@@ -6,7 +6,10 @@ tool, so a local run and a deployed run sit side by side and never overwrite eac
     reports/
       evidence.html                the page (python -m evidence)
       bench/                       benchmarks (python -m tooling.bench, ...)
-      seeded-bugs/                 the seeded-bug score
+      seeded-bugs/                 the seeded-bug score (python -m tooling.seeded_bugs):
+        score.json, summary.md
+        <run>/                     `baseline` or a bug's name: pytest.txt, smoke.txt,
+                                   service.log, and the suites' own url/pytest/results.json...
       <kind>/
         pytest/                    report.html, junit.xml, results.json, service-*.log
         postman/results-<name>.json
@@ -81,6 +84,34 @@ class TargetReports:
 
 
 @dataclass(frozen=True)
+class SeededBugRun:
+    """One run of the seeded-bug harness (the baseline or one bug) against its own server."""
+
+    root: Path
+
+    @property
+    def reports(self) -> "Reports":
+        """The suites' `--reports-dir` for this run."""
+        return Reports(self.root)
+
+    @property
+    def results(self) -> Path:
+        return self.reports.target("url").pytest / "results.json"
+
+    @property
+    def pytest_output(self) -> Path:
+        return self.root / "pytest.txt"
+
+    @property
+    def smoke_output(self) -> Path:
+        return self.root / "smoke.txt"
+
+    @property
+    def service_log(self) -> Path:
+        return self.root / "service.log"
+
+
+@dataclass(frozen=True)
 class Reports:
     root: Path
 
@@ -102,6 +133,17 @@ class Reports:
     @property
     def seeded_bugs(self) -> Path:
         return self.root / "seeded-bugs"
+
+    @property
+    def seeded_bug_score(self) -> Path:
+        return self.seeded_bugs / "score.json"
+
+    @property
+    def seeded_bug_summary(self) -> Path:
+        return self.seeded_bugs / "summary.md"
+
+    def seeded_bug_run(self, name: str) -> SeededBugRun:
+        return SeededBugRun(self.seeded_bugs / name)
 
     def relative(self, path: Path) -> str:
         """A link from the page (at the top of the reports root) to `path`."""

@@ -43,12 +43,13 @@ class LocalServer:
             return ""
 
 
-def migrate(database_url: str, env: dict[str, str] | None = None) -> None:
-    """Apply the migrations the documented way (`python -m service.migrate`)."""
+def migrate(database_url: str, env: dict[str, str] | None = None, *, root: Path = ROOT) -> None:
+    """Apply the migrations the documented way (`python -m service.migrate`), with the
+    service and migrations of the checkout at `root`."""
     run_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     subprocess.run(
         [sys.executable, "-m", "service.migrate"],
-        cwd=ROOT,
+        cwd=root,
         env=run_env,
         check=True,
         capture_output=True,
@@ -96,11 +97,16 @@ def local_server(
     extra_env: dict[str, str] | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60,
+    uvicorn_args: list[str] | None = None,
+    root: Path = ROOT,
 ) -> Iterator[LocalServer]:
     """Run `uvicorn service.main:app` against `database_url` until the block ends.
 
     Migrations are applied first, as a deployment would. The process log (stdout and
-    stderr) is kept at `log_path` as an artifact.
+    stderr) is kept at `log_path` as an artifact. `uvicorn_args` come last on uvicorn's
+    command line (and win over the defaults above them). `root` is the checkout whose
+    `service/` and `migrations/` run (default: this repository; the seeded-bug harness
+    passes a patched copy).
     """
     secret = webhook_secret or generate_secret()
     env = {
@@ -114,7 +120,7 @@ def local_server(
     }
     if "API_PREFIX" not in (extra_env or {}):
         env.pop("API_PREFIX", None)
-    migrate(database_url, env)
+    migrate(database_url, env, root=root)
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = open(log_path, "ab")  # noqa: SIM115 (closed below)
@@ -130,10 +136,14 @@ def local_server(
         "--workers",
         str(workers),
         "--no-access-log",
+        # The service resolves client addresses itself (TRUSTED_PROXY_HOPS); uvicorn's own
+        # proxy headers would trust X-Forwarded-For from 127.0.0.1, i.e. from every test client.
+        "--no-proxy-headers",
+        *(uvicorn_args or []),
     ]
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,

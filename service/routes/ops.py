@@ -1,8 +1,9 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes. `/health` also says which build answers: the version and
+the commit (resolved once at start-up, see service.version), never touching the database."""
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.errors import ApiError
 from service.openapi import problems
@@ -14,9 +15,18 @@ class Status(BaseModel):
     status: str
 
 
-@router.get("/health", response_model=Status, summary="Liveness (no database)")
-async def health() -> Status:
-    return Status(status="ok")
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    version: str = Field(description="The service version", examples=["1.0.0"])
+    commit: str | None = Field(
+        description="The deployed commit: RENDER_GIT_COMMIT, else the checkout's HEAD, else null",
+        examples=["d28c4ede6386278de9f2568e37b0fbdd8be2066c"],
+    )
+
+
+@router.get("/health", response_model=Health, summary="Liveness and build (no database)")
+async def health(request: Request) -> Health:
+    return request.app.state.health
 
 
 @router.get(

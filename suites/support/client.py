@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from service.webhooks import sign_headers
 
@@ -62,6 +63,18 @@ _HIDDEN = ("webhook-signature", "x-api-key", "authorization")
 OBSERVERS: list[Callable[[str, str, int | None], None]] = []
 
 
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections from a chosen local address (e.g. 127.0.0.2: another client on loopback)."""
+
+    def __init__(self, source_address: str) -> None:
+        self.source_address = (source_address, 0)
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = self.source_address
+        super().init_poolmanager(*args, **kwargs)
+
+
 class Api:
     def __init__(
         self,
@@ -70,12 +83,17 @@ class Api:
         webhook_secret: str | None = None,
         api_key: str | None = None,
         timeout: float = 30,
+        source_address: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.webhook_secret = webhook_secret
         self.api_key = api_key
         self.timeout = timeout
         self.http = requests.Session()
+        if source_address:  # a client at another loopback address (local runs only)
+            adapter = SourceAddressAdapter(source_address)
+            self.http.mount("http://", adapter)
+            self.http.mount("https://", adapter)
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
 
