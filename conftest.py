@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from suites.support import recording
 from suites.support.client import Api
 from tooling import capabilities
 from tooling.layout import Reports, TargetReports
@@ -32,6 +33,7 @@ BACKENDS = ("sqlite", "postgres")
 
 _TARGET = pytest.StashKey[Target]()
 _REPORTS = pytest.StashKey[TargetReports]()
+_RECORDER = pytest.StashKey[recording.Recorder]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     reports = reports.target(target.kind)
     config.stash[_TARGET] = target
     config.stash[_REPORTS] = reports
+    config.stash[_RECORDER] = recording.Recorder().install()  # for the API coverage matrix
     reports.pytest.mkdir(parents=True, exist_ok=True)
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(reports.pytest / "report.html")
@@ -245,7 +248,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary: dict[str, int] = {}
     for result in _RESULTS:
         summary[result["outcome"]] = summary.get(result["outcome"], 0) + 1
-    out = config.stash[_REPORTS].pytest / "results.json"
+    pytest_dir = config.stash[_REPORTS].pytest
+    exchanges = recording.finish(config.stash[_RECORDER], target, pytest_dir)
+    out = pytest_dir / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
@@ -254,6 +259,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "base_url": target.base_url,
                 "exit_status": int(exitstatus),
                 "summary": summary,
+                # the build a deployment says it runs (its /health)
+                "service": None if target.is_local else recording.service_build(target.base_url),
+                "exchanges": exchanges,
                 "tests": _RESULTS,
             },
             indent=2,

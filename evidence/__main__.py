@@ -93,6 +93,10 @@ def run(args: argparse.Namespace, root: Reports) -> int:
     print(f"   checklist ({evidence.targets[target.kind].label}):")
     for line in evidence.targets[target.kind].checklist:
         print(f"   {line.status:8} {line.title}{f': {line.note}' if line.note else ''}")
+    print("   rubric:")
+    for row in evidence.sections.get("rubric") or []:
+        missing = "; ".join(j.need for j in row.needs)
+        print(f"   {row.status:10} {row.title} ({row.weight} %){f': {missing}' if missing else ''}")
     print(f"   page: {page}\n   verdict: {evidence.verdict}")
     return 1 if any(r.status == FAILED for r in results) else 0
 

@@ -12,11 +12,13 @@ import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from evidence import steps as registry
 from evidence.facts import declared_version, git_commit, repository_facts
 from evidence.model import (
     FAILED,
+    LOOPBACK,
     MISSING,
     SKIPPED,
     Line,
@@ -77,6 +79,8 @@ class TargetEvidence:
     results: dict[str, Any]  # step name -> that step's typed result
     checklist: list[Line]
     base_url: str | None
+    rehearsal: bool = False  # a deployment's target on a loopback address: a stand-in
+    build: dict | None = None  # the build that answered (see `deployed_build`)
 
     @property
     def verdict(self) -> str:
@@ -97,13 +101,19 @@ class Evidence:
     primary: str
     targets: dict[str, TargetEvidence]
     comparisons: list[Comparison]
-    bench: dict | None
     facts: dict
     meta: dict
+    sections: dict[str, Any] = field(default_factory=dict)  # page-wide (evidence/sections/)
+    reflection: dict | None = None  # question id -> its rendered answer (evidence/render.py)
 
     @property
     def remotes(self) -> list[str]:
         return [k for k in self.targets if k != "local"]
+
+    @property
+    def real_remotes(self) -> list[str]:
+        """The deployed targets that are not a loopback rehearsal."""
+        return [k for k in self.remotes if not self.targets[k].rehearsal]
 
     @property
     def verdict(self) -> str:
@@ -139,6 +149,65 @@ def _items(result: Any) -> list:
     return result if isinstance(result, list) else [result]
 
 
+def is_rehearsal(kind: str, base_url: str | None) -> bool:
+    """A deployment's target (render, ngrok, url) reached on a loopback address is a
+    stand-in built on this machine (the CI rehearsal), never the real platform."""
+    return kind != "local" and (urlsplit(base_url or "").hostname or "") in LOOPBACK
+
+
+def label(kind: str, base_url: str | None) -> str:
+    """The column's name: never "Render" for a loopback stand-in."""
+    if is_rehearsal(kind, base_url):
+        return f"Rehearsal of {kind} (loopback)"
+    return LABELS.get(kind, kind)
+
+
+def _checkout(commit: str | None) -> str | None:
+    return (commit or "").split(" ")[0] or None if commit and commit != "unknown" else None
+
+
+def same_commit(a: str | None, b: str | None) -> bool | None:
+    """Short and full SHAs of one commit match; None when either is unknown."""
+    if not a or not b:
+        return None
+    return a.startswith(b) or b.startswith(a)
+
+
+def deployed_build(kind: str, manifest: "Manifest | None", results: dict) -> dict | None:
+    """The build that answered the target's run (`/health`: version and commit, recorded by
+    the evidence run or the suites' run), beside the checkout that ran the clients, and
+    whether they are the same commit (a deploy still rolling out when not)."""
+    recorded = (manifest.data.get("service") if manifest else None) or None
+    source = "the evidence run's /health"
+    pytest_run = trusted(results.get("pytest"))
+    if not recorded and pytest_run is not None and getattr(pytest_run, "service", None):
+        recorded, source = pytest_run.service, "the suites' /health"
+    checkout = _checkout(manifest.git_commit if manifest else None) or _checkout(git_commit())
+    dirty = bool(manifest and manifest.git_commit and "uncommitted" in manifest.git_commit)
+    if not isinstance(recorded, dict):
+        return (
+            {
+                "commit": None,
+                "version": None,
+                "checkout": checkout,
+                "matches": None,
+                "source": None,
+                "dirty": dirty,
+            }
+            if kind != "local"
+            else None
+        )
+    commit = recorded.get("commit")
+    return {
+        "commit": commit,
+        "version": recorded.get("version"),
+        "checkout": checkout,
+        "matches": same_commit(commit, checkout),
+        "source": source,
+        "dirty": dirty,
+    }
+
+
 def collect_target(kind: str, root: Reports) -> TargetEvidence | None:
     reports = root.target(kind)
     manifest, refused = Manifest.read(reports)
@@ -146,14 +215,17 @@ def collect_target(kind: str, root: Reports) -> TargetEvidence | None:
     if manifest is None and not refused and not any(results.values()):
         return None
     recorded = (getattr(r, "base_url", None) for v in results.values() for r in _items(trusted(v)))
+    base_url = (manifest and manifest.base_url) or next(filter(None, recorded), None)
     return TargetEvidence(
         kind=kind,
-        label=LABELS.get(kind, kind),
+        label=label(kind, base_url),
         manifest=manifest,
         manifest_refused=refused,
         results=results,
         checklist=[checklist_line(s, results[s.name], manifest) for s in registry.STEPS],
-        base_url=(manifest and manifest.base_url) or next(filter(None, recorded), None),
+        base_url=base_url,
+        rehearsal=is_rehearsal(kind, base_url),
+        build=deployed_build(kind, manifest, results),
     )
 
 
@@ -181,7 +253,6 @@ def collect(root: Reports, primary: str | None = None) -> Evidence:
         primary=primary,
         targets=targets,
         comparisons=comparisons,
-        bench=read_json(root.bench / "bench.json"),
         facts=repository_facts(),
         meta={
             "version": (manifest and manifest.version) or declared_version(),

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from evidence.model import FAILED, PASSED, SKIPPED, StepResult, skipped
 from evidence.step import Step
+from suites.support.recording import service_build
 from tooling.layout import ROOT, Reports, TargetReports
 from tooling.target import Target
 
@@ -229,6 +230,8 @@ def run_steps(
         service.close()
     if meta.get("version") is None and not target.is_local:
         meta["version"] = service_version(target)
+    if meta.get("service") is None and not target.is_local:
+        meta["service"] = service_build(target.base_url)
     runnable = [s for s in steps if s.run]
     return [results.get(s.name) or skipped(s.name, f"--skip-{s.name}") for s in runnable]
 
@@ -244,6 +247,7 @@ def _start(service: ExitStack, target: Target, root: Reports, meta: dict) -> Tar
     meta["base_url"] = live.base_url
     if meta.get("version") is None:
         meta["version"] = service_version(live)
+    meta["service"] = service_build(live.base_url)  # the build that answered the live steps
     return live
 
 

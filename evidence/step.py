@@ -26,16 +26,17 @@ class Delta:
     local: float | None
     remote: float | None
     unit: str = ""
+    comparable: bool = True  # False: two figures side by side, with no delta (other things)
 
     @property
     def delta(self) -> float | None:
-        if self.local is None or self.remote is None:
+        if self.local is None or self.remote is None or not self.comparable:
             return None
         return round(self.remote - self.local, 2)
 
     @property
     def ratio(self) -> float | None:
-        if not self.local or self.remote is None:
+        if not self.local or self.remote is None or not self.comparable:
             return None
         return round(self.remote / self.local, 2)
 

@@ -25,10 +25,16 @@ Data: setup (`test_start`) creates its own catalogue through the public API, SKU
 names prefixed with a per-run id, so runs never collide, even on a shared deployment.
 Setup traffic uses `requests`, outside Locust's statistics.
 
+Pass/fail: `--thresholds "total: p95<100; each: error_rate<1%"` (or LOCUST_THRESHOLDS; the
+syntax and the scenarios' defaults are in tooling/loadtest/thresholds.py, which the runner
+passes) are checked on the final stats when the run quits, printed as k6 prints its
+thresholds, and set Locust's exit code: 0 when every limit is met, 3 when one is missed
+(without thresholds Locust's own rule applies: 1 on any failure).
+
 Options (command line or environment): --webhook-secret (WEBHOOK_SECRET), --api-key
 (API_KEY: sent as X-API-Key on writes), --skip-pay (LOCUST_SKIP_PAY), --no-wait
-(LOCUST_NO_WAIT: zero think time, for the capacity scenario), --catalogue-size,
---initial-stock, --run-id, --outcomes-file.
+(LOCUST_NO_WAIT: zero think time, for the capacity scenario), --thresholds
+(LOCUST_THRESHOLDS), --catalogue-size, --initial-stock, --run-id, --outcomes-file.
 """
 
 import itertools
@@ -36,6 +42,7 @@ import json
 import logging
 import random
 import secrets
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -47,6 +54,10 @@ import requests
 # (ruff sorts `locust` as first-party because of this directory's name; it is the library)
 from locust import FastHttpUser, between, constant, events, runners, task
 from standardwebhooks.webhooks import Webhook  # the reference signer: no project import
+
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # `locust -f` from anywhere
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+from tooling.loadtest import thresholds
 
 log = logging.getLogger("locustfile")
 
@@ -99,6 +110,12 @@ def _add_arguments(parser) -> None:
         action="store_true",
         default=False,
         help="zero think time (capacity runs)",
+    )
+    parser.add_argument(
+        "--thresholds",
+        env_var=thresholds.THRESHOLDS_ENV,
+        default="",
+        help="pass/fail limits, ';'-separated, e.g. 'total: p95<100; each: error_rate<1%%'",
     )
     parser.add_argument("--catalogue-size", type=int, default=50, help="products created")
     parser.add_argument("--initial-stock", type=int, default=1000, help="stock per product")
@@ -327,6 +344,54 @@ class Admin(ApiUser):
                 "PATCH", f"/products/{product_id}", "/products/[id]", json={"stock": Run.par_stock}
             ) as response:
                 judge(response, 200)
+
+
+# --- pass/fail -------------------------------------------------------------------------------
+
+
+def live_figures(stats) -> tuple[list[dict], dict]:
+    """Locust's in-memory stats in the summary's shape (tooling/loadtest/summarize.py)."""
+
+    def figures(entry) -> dict:
+        requests_done = entry.num_requests
+        return {
+            "method": entry.method or "",
+            "name": entry.name,
+            "requests": requests_done,
+            "failures": entry.num_failures,
+            "error_rate": entry.num_failures / requests_done if requests_done else 0.0,
+            "median": entry.get_response_time_percentile(0.5) if requests_done else None,
+            "p95": entry.get_response_time_percentile(0.95) if requests_done else None,
+            "p99": entry.get_response_time_percentile(0.99) if requests_done else None,
+        }
+
+    endpoints = [figures(e) for e in stats.entries.values() if e.num_requests or e.num_failures]
+    return endpoints, figures(stats.total)
+
+
+@events.quitting.add_listener
+def _check_thresholds(environment, **_kwargs) -> None:
+    """k6-style thresholds on the final stats: Locust's exit code says whether they held."""
+    options = environment.parsed_options
+    if (
+        options is None
+        or not options.thresholds
+        or isinstance(environment.runner, runners.WorkerRunner)
+    ):
+        return
+    try:
+        limits = [thresholds.parse(spec) for spec in thresholds.split(options.thresholds)]
+    except thresholds.ThresholdError as exc:
+        log.error("thresholds: %s", exc)
+        environment.process_exit_code = 2
+        return
+    outcomes = thresholds.evaluate(limits, *live_figures(environment.stats))
+    for line in thresholds.report(outcomes):
+        log.info(line)
+    if environment.process_exit_code:  # a setup failure (2) stays what it is
+        return
+    missed = any(not o.met for o in outcomes)
+    environment.process_exit_code = thresholds.MISSED_EXIT_CODE if missed else 0
 
 
 # --- results that Locust's own reports leave out ---------------------------------------------

@@ -21,18 +21,25 @@ import pytest
 from markupsafe import escape
 
 from evidence import render as render_module
+from evidence import rubric, swagger
 from evidence import steps as registry
-from evidence import swagger
 from evidence.__main__ import parse_args
 from evidence.charts import history_charts
 from evidence.collect import collect
+from evidence.coverage import Matcher, Received
+from evidence.coverage import build as build_matrix
 from evidence.model import FAILED, PASSED, SKIPPED
 from evidence.render import NOT_MEASURED, environment, reflection_context, render_page
 from evidence.runner import Context, Progress
+from evidence.sections import SECTIONS
 from evidence.step import Step
 from evidence.steps import BY_NAME, STEPS
+from suites.support import client as client_module
+from suites.support import recording
 from tooling import browser, capabilities
 from tooling.layout import Reports, TargetReports
+from tooling.loadtest import __main__ as loadtest_main
+from tooling.loadtest import thresholds
 from tooling.target import Target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,11 +125,13 @@ def test_reflection_takes_its_figures_from_the_runs(reports: Reports) -> None:
     html, _ = render(reports)
     reflection = " ".join(html[html.index('id="reflection"') :].split())
     assert "heavy p99 14 ms" in reflection  # locust.heavy.aggregated.p99 of the fixture
-    assert "7 local tests passed, 0 failed" in reflection  # tests.local.*
+    assert "11 local tests passed, 0 failed" in reflection  # tests.local.*
     assert "Locust heavy p95 8 ms" in reflection
     assert "duplicate_sku" in reflection  # a real error body from the Postman run
     for part in "ABCDEFGHIJK":
-        assert re.search(rf"<h3>{part}\. ", reflection), f"Part {part} missing"
+        assert re.search(rf"<h3 id=\"reflection-{part}\">{part}\. ", reflection), (
+            f"Part {part} missing"
+        )
     assert "{{" not in reflection and "{%" not in reflection
 
 
@@ -245,7 +254,7 @@ def test_charts_are_inline_svg_without_urls() -> None:
 def test_the_reflection_renders_with_no_runs_at_all(tmp_path: Path) -> None:
     evidence = collect(Reports(tmp_path))
     assert evidence.targets == {}
-    text = environment().get_template("reflection.md").render(reflection_context(evidence))
+    text = environment().get_template("reflection.md.jinja").render(reflection_context(evidence))
     assert text.count(NOT_MEASURED) > 20
     assert "None" not in text.replace("None of", "")
 
@@ -257,7 +266,7 @@ def test_every_registered_step_has_a_checklist_row_a_template_block_and_a_sectio
     reports: Reports,
 ) -> None:
     names = [step.name for step in STEPS]
-    assert names == ["pytest", "postman", "smoke", "curl", "swagger", "locust"]
+    assert names == ["pytest", "postman", "smoke", "curl", "swagger", "coverage", "locust"]
     assert len({step.order for step in STEPS}) == len(STEPS)
     html, _ = render(reports)
     rows = collect(reports).targets["local"].checklist
@@ -446,3 +455,474 @@ def test_a_short_real_local_run_builds_the_page(tmp_path: Path) -> None:
     assert manifest["version"] and manifest["git_commit"] and manifest["target"] == "local"
     logs = [p.read_text() for p in local.log("x").parent.glob("*.log")]
     assert logs and not any("whsec_" in text for text in [json.dumps(manifest), run.stdout, *logs])
+
+
+# --- the rubric: each row's status from the runs, and what a full mark still needs ---------
+
+
+def rubric_rows(reports: Reports) -> dict:
+    evidence, _, _ = render_module.build(reports)
+    return {row.key: row for row in evidence.sections["rubric"]}
+
+
+def test_the_page_opens_with_the_five_rubric_rows(reports: Reports) -> None:
+    html, _ = render(reports)
+    main = html[html.index("<main>") :]
+    assert main.index('<section id="rubric">') < main.index('<section id="checklist">')
+    for title, weight in (
+        ("API correctness", 30),
+        ("Webhook", 20),
+        ("Testing completeness", 20),
+        ("Deployment quality", 15),
+        ("Load testing &amp; reflection", 15),
+    ):
+        assert re.search(rf'rubric-title">{title}</span> <span class="weight">{weight} %', html)
+    for anchor in (
+        "#pytest-local",
+        "#coverage-local",
+        "#curl-local",
+        "#locust-local",
+        "#smoke-local",
+    ):
+        assert f'href="{anchor}"' in html  # the rubric links to the exact evidence
+        assert f'id="{anchor[1:]}"' in html  # ... which exists on the page
+
+
+def test_rubric_status_rules_and_what_a_full_mark_still_needs(reports: Reports) -> None:
+    rows = rubric_rows(reports)
+    assert {k: r.cells["local"].status for k, r in rows.items()} == {
+        "api": "passed",
+        "webhook": "passed",
+        "testing": "passed",
+        "deployment": "n/a",  # a deployment's row: nothing to judge on the local column
+        "load": "passed",
+    }
+    assert rows["api"].status == "passed" and not rows["api"].needs
+    needs = {k: [j.need for j in r.needs] for k, r in rows.items()}
+    assert needs["testing"] == [
+        "all of it also ran against the Render deployment (no deployed run)"
+    ]
+    assert "a run against the Render deployment exists (no deployed run)" in needs["deployment"]
+    assert rows["testing"].status == rows["deployment"].status == "incomplete"
+
+
+def test_a_broken_webhook_suite_fails_its_rubric_row(
+    reports: Reports, local: TargetReports
+) -> None:
+    def fail_webhook(results: dict) -> None:
+        for test in results["tests"]:
+            if "test_webhooks.py" in test["nodeid"] and test["target"] == "local-sqlite":
+                test["outcome"] = "failed"
+
+    edit_json(local.pytest / "results.json", fail_webhook)
+    row = rubric_rows(reports)["webhook"]
+    assert row.status == FAILED and row.cells["local"].status == FAILED
+    assert "Local: the webhook suite passes (1 passed, 1 failed, 0 skipped)" in [
+        j.need for j in row.needs
+    ]
+
+
+def test_missing_evidence_is_named_for_a_full_mark(reports: Reports, local: TargetReports) -> None:
+    shutil.rmtree(local.screens)
+    for path in local.locust.glob("heavy_*"):
+        path.unlink()
+    rows = rubric_rows(reports)
+    assert rows["testing"].cells["local"].status == "incomplete"
+    assert "Local: the Swagger UI walk-through is as documented (no Swagger walk-through)" in [
+        j.need for j in rows["testing"].needs
+    ]
+    assert "Local: light and heavy meet their thresholds (no heavy run)" in [
+        j.need for j in rows["load"].needs
+    ]
+
+
+@pytest.mark.parametrize(
+    ("states", "status"),
+    [
+        (["met", "met"], "passed"),
+        (["met", "missing"], "incomplete"),
+        (["missing", "missing"], "missing"),
+        (["met", "failed", "missing"], "failed"),
+        (["n/a"], "n/a"),
+        (["n/a", "met"], "passed"),
+    ],
+)
+def test_rubric_cells_combine_their_checks(states: list[str], status: str) -> None:
+    assert rubric.combine(states) == status
+
+
+def test_every_rubric_row_of_the_assignment_has_rules() -> None:
+    rows = rubric.assignment()["rubric"]
+    assert [r["weight"] for r in rows] == [30, 20, 20, 15, 15]
+    assert {r["key"] for r in rows} == set(rubric.CHECKS)
+
+
+# --- the API coverage matrix -----------------------------------------------------------------
+
+
+def test_concrete_paths_match_their_templates() -> None:
+    match = Matcher(
+        ["/products", "/products/{product_id}", "/orders/{order_id}", "/orders/{order_id}/cancel"]
+    )
+    assert match("/products/42") == "/products/{product_id}"
+    assert match("/products?limit=5&q=mug") == "/products"
+    assert match("http://127.0.0.1:8123/orders/7/cancel") == "/orders/{order_id}/cancel"
+    assert match("/orders/7") == "/orders/{order_id}"
+    assert match("/api/v1/orders/7/cancel") == "/orders/{order_id}/cancel"  # an API prefix
+    assert match("/products/") == "/products"
+    assert match("/docs") is None and match("/orders/7/ship") is None
+    prefixed = Matcher(["/api/v1/products/{product_id}"])  # a document that carries the prefix
+    assert prefixed("/api/v1/products/3") == "/api/v1/products/{product_id}"
+
+
+def test_the_matrix_counts_received_statuses_by_tool() -> None:
+    document = {
+        "paths": {
+            "/orders/{order_id}": {
+                "get": {"summary": "Get", "responses": {"200": {}, "404": {}, "4XX": {}}},
+                "delete": {"responses": {"204": {}, "409": {}}},
+            }
+        }
+    }
+    received = [
+        Received("pytest", "GET", "/orders/1", 200, 3),
+        Received("schemathesis", "GET", "http://h:1/orders/abc", 404),
+        Received("postman", "GET", "/orders/2?x=1", 422),  # the 4XX range
+        Received("curl", "GET", "/orders/2", 500),  # received, not documented
+        Received("smoke", "POST", "/orders/2", 405),  # an operation the document lacks
+        Received("pytest", "GET", "/metrics", 200),
+    ]
+    matrix = build_matrix(document, received)
+    get, _ = matrix.operations
+    assert dict(get.cells["200"].sources) == {"pytest": 3}
+    assert dict(get.cells["404"].sources) == {"schemathesis": 1}
+    assert dict(get.cells["4XX"].sources) == {"postman": 1}
+    assert [(c.code, dict(c.sources)) for c in get.undocumented] == [("500", {"curl": 1})]
+    assert matrix.never == [
+        ("DELETE /orders/{order_id}", "204"),
+        ("DELETE /orders/{order_id}", "409"),
+    ]
+    assert matrix.unexercised_operations == ["DELETE /orders/{order_id}"]
+    assert set(matrix.unmatched) == {("POST", "/orders/2"), ("GET", "/metrics")}
+    assert (matrix.documented, matrix.exercised) == (5, 3)
+    assert matrix.sources["pytest"] == 4
+
+
+def test_the_coverage_matrix_on_the_page_is_built_from_every_tools_exchanges(
+    reports: Reports,
+) -> None:
+    coverage = collect(reports).targets["local"].results["coverage"]
+    assert set(coverage.files) == {"pytest", "postman", "curl", "smoke", "swagger", "schemathesis"}
+    cells = {op.key: op.cells for op in coverage.matrix.operations}
+    assert dict(cells["POST /products"]["201"].sources) == {
+        "pytest": 12,
+        "postman": 1,
+        "curl": 1,
+        "smoke": 1,
+        "swagger": 2,
+    }
+    assert coverage.matrix.never == [("POST /orders/{order_id}/cancel", "409")]
+    html, _ = render(reports)
+    section = html[html.index('<section id="coverage">') : html.index('<section id="locust">')]
+    assert section.count('<td class="cov never">never</td>') == 1
+    assert "<b>409</b>: <code>POST /orders/{order_id}/cancel</code>" in section
+    assert "18</b> of <b>19</b> documented" in section
+    assert checklist(reports)["coverage"].status == PASSED
+
+
+def test_coverage_ignores_exchanges_recorded_for_another_target(
+    reports: Reports, local: TargetReports
+) -> None:
+    edit_json(local.pytest / "results.json", lambda r: r.update(target="render"))
+    row = checklist(reports)["coverage"]
+    assert row.status == FAILED and "recorded target 'render'" in row.note
+
+
+def test_the_suites_client_records_method_path_and_status_only(tmp_path: Path) -> None:
+    recorder = recording.Recorder().install()
+    try:
+        for observe in list(client_module.OBSERVERS):
+            observe("GET", "http://127.0.0.1:9/products/3?q=whsec_secret&key=k", 200)
+        recorder("POST", "http://127.0.0.1:9/orders", 201)
+    finally:
+        recorder.uninstall()
+    assert recorder not in client_module.OBSERVERS
+    out = tmp_path / "exchanges.ndjson"
+    assert recorder.write(out) == 2
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {(r["method"], r["path"], r["status"], r["n"]) for r in rows} == {
+        ("GET", "/products/3", 200, 1),
+        ("POST", "/orders", 201, 1),
+    }
+    assert "whsec_" not in out.read_text() and "key=" not in out.read_text()
+
+
+# --- load thresholds -----------------------------------------------------------------------
+
+
+def test_thresholds_are_read_as_k6_states_them() -> None:
+    assert thresholds.parse("total: p95<100") == thresholds.Threshold("total", "p95", 100)
+    assert thresholds.parse("each:error_rate<1%") == thresholds.Threshold(
+        "each", "error_rate", 0.01
+    )
+    assert thresholds.parse("POST /orders: p99<0.5s") == thresholds.Threshold(
+        "POST /orders", "p99", 500
+    )
+    assert thresholds.parse("p50<20").spec == "total: p50<20"
+    for bad in ("p95>100", "total: p42<1", "total: p95<1%", "error_rate<5ms"):
+        with pytest.raises(thresholds.ThresholdError):
+            thresholds.parse(bad)
+    chosen = thresholds.resolve("light", "total: p95<50", ["each: p99<900", "total: p95<60"])
+    by_key = {(t.scope, t.metric): t.limit for t in chosen}
+    assert by_key[("total", "p95")] == 60  # the command line wins over the environment
+    assert by_key[("each", "p99")] == 900 and by_key[("total", "error_rate")] == 0.01
+    assert thresholds.resolve("capacity") == []
+    assert thresholds.resolve("light", None, ["total: p99<1"], defaults=False) == [
+        thresholds.Threshold("total", "p99", 1)
+    ]
+
+
+def test_thresholds_met_and_missed_with_the_observed_values() -> None:
+    endpoints = [
+        {
+            "method": "GET",
+            "name": "/products",
+            "requests": 100,
+            "p95": 20,
+            "p99": 40,
+            "error_rate": 0.0,
+        },
+        {
+            "method": "POST",
+            "name": "/orders",
+            "requests": 10,
+            "p95": 90,
+            "p99": 300,
+            "error_rate": 0.1,
+        },
+    ]
+    total = {"requests": 110, "p95": 30, "p99": 200, "error_rate": 0.009}
+    limits = [
+        thresholds.parse(s)
+        for s in (
+            "total: p99<250",
+            "total: error_rate<1%",
+            "each: p99<100",
+            "POST /orders: p99<400",
+            "GET /nowhere: p95<1",
+        )
+    ]
+    outcomes = {(o.subject, o.threshold): o for o in thresholds.evaluate(limits, endpoints, total)}
+    assert outcomes[("total", "total: p99<250")].met
+    assert outcomes[("total", "total: error_rate<1%")].observed == 0.009
+    assert outcomes[("GET /products", "each: p99<100")].met
+    assert ("POST /orders", "each: p99<100") not in outcomes  # its own limit replaces `each`
+    assert outcomes[("POST /orders", "POST /orders: p99<400")].met
+    nowhere = outcomes[("GET /nowhere", "GET /nowhere: p95<1")]
+    assert not nowhere.met and nowhere.requests == 0  # a stated limit never passes unobserved
+    assert "  ✗ GET /nowhere p(95)<1 ms  no requests" in thresholds.report(list(outcomes.values()))
+    missed = [o for o in outcomes.values() if not o.met]
+    assert loadtest_main.exit_code(0, missed) == thresholds.MISSED_EXIT_CODE
+    assert loadtest_main.exit_code(0, [o for o in outcomes.values() if o.met]) == 0
+    assert loadtest_main.exit_code(2, []) == 2  # a run that could not start stays so
+
+
+def test_a_missed_threshold_fails_the_locust_row_and_shows_on_the_page(
+    reports: Reports, local: TargetReports
+) -> None:
+    def miss(summary: dict) -> None:
+        result = summary["thresholds"]["results"][1]  # total: p99<3000
+        result.update(observed=3100, met=False)
+        summary["thresholds"].update(met=False, missed=1)
+
+    edit_json(local.locust / "heavy_summary.json", miss)
+    row = checklist(reports)["locust"]
+    assert row.status == FAILED
+    assert row.note == "heavy: threshold missed: total p99<3000 (3100 ms)"
+    html, verdict = render(reports)
+    assert verdict == "failed"
+    assert "THRESHOLDS · heavy · 1 missed" in html and "<code>total: p99&lt;3000</code>" in html
+    assert 'class="lim-bad"' in html
+    assert rubric_rows(reports)["load"].cells["local"].status == FAILED
+
+
+@pytest.mark.load
+@pytest.mark.local_only
+def test_the_locust_runner_exits_non_zero_when_a_threshold_is_missed(tmp_path: Path) -> None:
+    results = tmp_path / "locust"
+    command = [sys.executable, "-m", "tooling.loadtest", "light", "--run-time", "4s"]
+    command += ["--users", "5", "--spawn-rate", "5", "--results-dir", str(results)]
+    command += ["--threshold", "total: p50<0.001", "--threshold", "POST /nowhere: p95<1"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    output = f"{run.stdout[-5000:]}\n{run.stderr[-2000:]}"
+    assert run.returncode == thresholds.MISSED_EXIT_CODE, output
+    assert (
+        "Shutting down (exit code 3)" in (results / "light_locust.log").read_text()
+    )  # Locust's own
+    summary = json.loads((results / "light_summary.json").read_text())
+    record = summary["thresholds"]
+    assert record["met"] is False and summary["run"]["exit_code"] == 3
+    assert record["overrides"]["command_line"] == ["total: p50<0.001", "POST /nowhere: p95<1"]
+    assert "total: p95<100" in record["limits"]  # the scenario's defaults stay, stated
+    missed = {r["threshold"] for r in record["results"] if not r["met"]}
+    assert missed == {"total: p50<0.001", "POST /nowhere: p95<1"}
+
+
+# --- the seeded-bug score ------------------------------------------------------------------
+
+
+def test_the_seeded_bug_score_lists_each_bug_and_the_test_that_caught_it(
+    reports: Reports,
+) -> None:
+    html, _ = render(reports)
+    section = html[html.index('<section id="seeded-bugs">') : html.index('<section id="bench">')]
+    assert "<b>3 of 3</b> deliberately broken builds caught" in section
+    assert (
+        "the smoke script alone catches\n    <b>1 of 3</b>" in section or "<b>1 of 3</b>" in section
+    )
+    assert "suites/test_webhooks.py::test_replay_is_a_duplicate[url]" in section
+    assert "expected and fine" in section  # a gate catching few is said to be fine
+
+
+def test_a_survived_bug_and_a_missing_score_are_shown_as_such(reports: Reports) -> None:
+    score = reports.seeded_bugs / "score.json"
+
+    def survive(data: dict) -> None:
+        data["bugs"][2].update(caught=False, caught_by=[], status="passed")
+
+    edit_json(score, survive)
+    html, _ = render(reports)
+    assert "<b>2 of 3</b> deliberately broken builds caught" in html and "(1 not caught)" in html
+    assert '<span class="chip failed">survived</span>' in html
+    score.unlink()
+    html, _ = render(reports)
+    assert "the seeded-bug score (reports/seeded-bugs/score.json): not measured in this run" in html
+    assert "python -m tooling.seeded_bugs" in html
+
+
+# --- issue 12's facts: rehearsal label, deployed commit, like with like --------------------
+
+
+def test_a_loopback_deployment_is_labelled_a_rehearsal_never_render(reports: Reports) -> None:
+    deployed_copy(reports, url="http://127.0.0.1:8443")
+    evidence = collect(reports)
+    assert evidence.targets["render"].rehearsal
+    assert evidence.targets["render"].label == "Rehearsal of render (loopback)"
+    html, _ = render(reports)
+    assert "<th>Render</th>" not in html and "Local vs Render" not in html
+    assert "Local vs Rehearsal of render (loopback)" in html
+    assert "Only a rehearsal" in html  # the checklist says no real deployment ran
+    need = [j.need for j in rubric_rows(reports)["testing"].needs]
+    assert (
+        "all of it also ran against the Render deployment (only a rehearsal "
+        "(Rehearsal of render (loopback)), no Render run)"
+    ) in need
+    deployed_copy(reports, kind="ngrok", url="https://oi.ngrok.app")
+    assert collect(reports).targets["ngrok"].label == "ngrok"
+
+
+@pytest.mark.parametrize(("commit", "matches"), [("abc1234def0", True), ("fff9999", False)])
+def test_the_deployed_commit_is_shown_beside_the_checkout_and_a_mismatch_flagged(
+    reports: Reports, commit: str, matches: bool
+) -> None:
+    remote = deployed_copy(reports)
+    manifest = json.loads(reports.target("local").manifest.read_text())
+    manifest.update(
+        target="render",
+        base_url="https://oi.onrender.com",
+        service={"status": "ok", "version": "1.0.0", "commit": commit},
+    )
+    remote.manifest.parent.mkdir(parents=True, exist_ok=True)
+    remote.manifest.write_text(json.dumps(manifest))
+    build = collect(reports).targets["render"].build
+    assert (build["commit"], build["checkout"], build["matches"]) == (commit, "abc1234", matches)
+    html, _ = render(reports)
+    facts = html[html.index('id="facts"') : html.index("</table>", html.index('id="facts"'))]
+    assert f"<code>{commit[:12]}</code>" in facts and "Deployed build (Render)" in facts
+    if matches:
+        assert "same as checkout" in facts
+    else:
+        assert '<span class="chip failed">mismatch</span>' in facts and "rolling out" in facts
+        assert "these deltas compare two builds" in html
+    states = {
+        j.check.key: j.result.state
+        for j in rubric_rows(reports)["deployment"].cells["render"].results
+    }
+    assert states["build"] == ("met" if matches else FAILED)
+
+
+def test_a_deployment_that_reports_no_commit_says_so(reports: Reports) -> None:
+    deployed_copy(reports)
+    html, _ = render(reports)
+    assert '<span class="chip missing">not reported</span>' in html
+    row = rubric_rows(reports)["deployment"]
+    assert (
+        "Render: the deployment reports the checkout's commit (the deployment did not report its commit)"
+        in [j.need for j in row.needs]
+    )
+
+
+def test_local_and_deployed_tests_are_compared_over_the_same_tests(reports: Reports) -> None:
+    remote = deployed_copy(reports)
+
+    def as_deployed(results: dict) -> None:
+        tests = [t for t in results["tests"] if t["target"] == "local-postgres"]
+        for t in tests:
+            t["nodeid"] = t["nodeid"].replace("[local-postgres", "[render")
+            t["target"] = "render"
+        tests[0]["outcome"] = "failed"  # one shared test fails on the deployment
+        tests.pop()  # one the deployment does not run
+        tests.append(
+            {
+                **tests[0],
+                "nodeid": "suites/test_production.py::test_keys[render]",
+                "outcome": "passed",
+            }
+        )
+        results["tests"] = tests
+
+    edit_json(remote.pytest / "results.json", as_deployed)
+    evidence = collect(reports)
+    rows = {(r.group, r.metric): (r.local, r.remote) for r in evidence.comparisons[0].rows}
+    group = "pytest, the 4 tests both ran (local-postgres vs render)"
+    assert rows[(group, "passed")] == (4, 3) and rows[(group, "failed")] == (0, 1)
+    # outside that set: locally SQLite's run, the unit test and one more; deployed, one
+    assert rows[("pytest, outside that set", "tests")] == (7, 1)
+    outside = next(r for r in evidence.comparisons[0].rows if r.group == "pytest, outside that set")
+    assert outside.delta is None and outside.ratio is None  # not the same tests: no delta
+    html, _ = render(reports)
+    assert "over the 4 tests both runs ran" in " ".join(html.split())
+
+
+# --- the reflection: every question of A-K, in order, with figures and a link -------------
+
+
+def test_every_question_is_answered_in_order_with_a_link_to_the_evidence(reports: Reports) -> None:
+    evidence, _, _ = render_module.build(reports)
+    wanted = [q["id"] for q in rubric.questions()]
+    assert len(wanted) == 31 and wanted[0] == "A1" and wanted[-1] == "K3"
+    assert list(evidence.reflection) == wanted
+    for answer in evidence.reflection.values():
+        assert answer.links >= 1, f"{answer.id} links to no evidence"
+        assert answer.html.strip(), f"{answer.id} is empty"
+    template = (ROOT / "evidence" / render_module.REFLECTION).read_text()
+    asked = re.findall(r'ask\("([A-K]\d)"\)', template)
+    assert asked == wanted  # each once, in the assignment's order
+    html, _ = render(reports)
+    for q in rubric.questions():
+        assert f'<div class="qa" id="reflection-{q["id"]}"><p class="q"><b>{q["id"]}.</b> ' in html
+        assert str(escape(q["text"])) in html
+
+
+# --- page-wide sections ----------------------------------------------------------------------
+
+
+def test_every_page_wide_section_has_a_template_and_one_section_on_the_page(
+    reports: Reports,
+) -> None:
+    assert [s.name for s in SECTIONS] == ["rubric", "seeded-bugs", "bench"]
+    html, _ = render(reports)
+    for section in SECTIONS:
+        assert (TEMPLATES / section.template).is_file()
+        assert html.count(f'<section id="{section.name}">') == 1
+        assert f'<a href="#{section.name}">{section.title}</a>' in html

@@ -19,7 +19,9 @@ declaring:
 Adding a step = one module here + one template block, evidence/templates/steps/<name>.html.j2
 (a <section id="<name>"> that shows `t.results.<name>` for each target `t`). Nothing else
 needs an edit: the registry finds the module, and the CLI, the checklist, the navigation,
-the page and the manifest follow it.
+the page and the manifest follow it. What the page shows once rather than per target (the
+rubric, the seeded-bug score, the benchmark) is a section: evidence/sections/, the same
+pattern.
 """
 
 import pkgutil

@@ -49,6 +49,46 @@ class Mix:
         return round(self.reads / self.writes, 1) if self.writes else None
 
 
+@dataclass
+class Limit:
+    """One stated threshold and how it fared: for `each`, over every endpoint (the worst one
+    shown), as k6 prints one line per threshold."""
+
+    spec: str
+    metric: str
+    limit: float
+    met: bool
+    observed: float | None  # total's value, or the worst endpoint's
+    subject: str  # "total", or the worst endpoint for `each`
+    subjects: int  # how many it was checked on
+    missed: list[str] = field(default_factory=list)
+
+
+def _limits(record: dict) -> list[Limit]:
+    by_spec: dict[str, list[dict]] = {}
+    for outcome in record.get("results") or []:
+        by_spec.setdefault(outcome["threshold"], []).append(outcome)
+    limits = []
+    for spec in record.get("limits") or []:
+        outcomes = by_spec.get(spec, [])
+        worst = max(
+            outcomes, key=lambda o: (o["observed"] is None, o["observed"] or 0), default=None
+        )
+        limits.append(
+            Limit(
+                spec,
+                worst["metric"] if worst else "",
+                worst["limit"] if worst else 0.0,
+                all(o["met"] for o in outcomes),
+                worst and worst["observed"],
+                worst["subject"] if worst else "",
+                len(outcomes),
+                [o["subject"] for o in outcomes if not o["met"]],
+            )
+        )
+    return limits
+
+
 @dataclass(kw_only=True)
 class Scenario(Artifact):
     name: str
@@ -62,14 +102,45 @@ class Scenario(Artifact):
     charts: dict | None = None
     dashboard: Path | None = None
     html: Path | None = None
+    thresholds: dict | None = None  # the runner's record: limits, results, met
 
     @property
     def source(self) -> str:
         return self.path.name
 
     @property
+    def limits(self) -> list[Limit]:
+        return _limits(self.thresholds) if self.thresholds else []
+
+    def mark(self, subject: str, metric: str) -> dict | None:
+        """The outcome of the limit on `metric` for one table row ("total" or "GET /x")."""
+        for outcome in (self.thresholds or {}).get("results") or []:
+            if outcome["subject"] == subject and outcome["metric"] == metric:
+                return outcome
+        return None
+
+    @property
+    def missed(self) -> list[str]:
+        return [
+            f"{o['subject']} {o['threshold'].split(':', 1)[1].strip()} ({_observed(o)})"
+            for o in (self.thresholds or {}).get("results") or []
+            if not o["met"]
+        ]
+
+    @property
     def succeeded(self) -> bool:
-        return bool(self.aggregated) and not self.aggregated.get("failures")
+        if not self.aggregated:
+            return False
+        if self.thresholds is not None:  # the limits stated for the run decide
+            return bool(self.thresholds.get("met"))
+        return not self.aggregated.get("failures")  # older runs: no failure at all
+
+
+def _observed(outcome: dict) -> str:
+    value = outcome["observed"]
+    if value is None:
+        return "no requests"
+    return f"{value * 100:.2f} %" if outcome["metric"] == "error_rate" else f"{value:g} ms"
 
 
 def read(reports: TargetReports) -> dict[str, Scenario]:
@@ -107,21 +178,39 @@ def read(reports: TargetReports) -> dict[str, Scenario]:
             charts=history_charts(history, name) if history.exists() else None,
             dashboard=existing(directory / f"{name}_dashboard.png"),
             html=existing(directory / f"{name}.html"),
+            thresholds=summary.get("thresholds"),
         )
     return scenarios
 
 
 def status(scenarios: dict[str, Scenario]) -> tuple[str, str]:
+    """Failed when a required scenario missed one of its thresholds (or, for a run that
+    recorded none, had a failure); the note names what was missed, or what held."""
     refused = [f"{n}: {s.foreign}" for n, s in scenarios.items() if s.foreign]
     failing = [s for s in REQUIRED_SCENARIOS if s in scenarios and not scenarios[s].succeeded]
     missing = [s for s in REQUIRED_SCENARIOS if s not in scenarios]
     if refused:
         return FAILED, "refused: " + "; ".join(refused)
     if failing:
-        return FAILED, "failures in " + ", ".join(failing)
+        reasons = []
+        for name in failing:
+            scenario = scenarios[name]
+            if scenario.thresholds is not None and scenario.missed:
+                shown = scenario.missed[:3] + (["..."] if len(scenario.missed) > 3 else [])
+                reasons.append(f"{name}: threshold missed: " + ", ".join(shown))
+            else:
+                reasons.append(f"{name}: failures")
+        return FAILED, "; ".join(reasons)
     if missing:
         return MISSING, "no " + ", ".join(missing) + " run in reports/"
-    return PASSED, ""
+    held = []
+    for name in REQUIRED_SCENARIOS:
+        record = scenarios[name].thresholds
+        if record is None:
+            held.append(f"{name}: no failures (no thresholds recorded)")
+        else:
+            held.append(f"{name}: {len(record.get('results') or [])} thresholds met")
+    return PASSED, "; ".join(held)
 
 
 def run(ctx: Context) -> StepResult:
@@ -137,6 +226,8 @@ def run(ctx: Context) -> StepResult:
             command += ["--base-url", target.base_url or ""]
             command += ["--warmup-timeout", f"{target.warmup_timeout:g}"]
         command += ["--run-time", ctx.options.locust_run_time, "--results-dir", str(out)]
+        for limit in getattr(ctx.options, "locust_threshold", None) or []:
+            command += ["--threshold", limit]
         code, _ = ctx.command(command, ctx.log(scenario))
         commands.append(command)
         codes.append(code)
@@ -188,6 +279,17 @@ def reflection(by_kind: dict, remote_kind: str | None) -> dict:
 OPTIONS = (
     (("--locust-scenarios",), {"default": "light,heavy", "help": "comma-separated"}),
     (("--locust-run-time",), {"default": "60s", "help": "per scenario, e.g. 60s, 2m"}),
+    (
+        ("--locust-threshold",),
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "LIMIT",
+            "help": "a pass/fail limit for every scenario, e.g. 'total: p99<300' (repeatable; "
+            "overrides the scenario's default of the same scope and metric; also "
+            "LOCUST_THRESHOLDS; see tooling/loadtest/thresholds.py)",
+        },
+    ),
 )
 STEP = Step(
     "locust",

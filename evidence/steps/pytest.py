@@ -57,6 +57,8 @@ class Fuzzing(Artifact):
     name: str
     summary: str
     cases: str | None
+    html: Path | None = None  # Schemathesis's own HTML report
+    varying: list[Path] = field(default_factory=list)  # the varying-seed run's folder
 
     @property
     def succeeded(self) -> bool:
@@ -81,6 +83,8 @@ class PytestRun(Artifact):
     report_html: Path | None = None
     junit: Path | None = None
     schemathesis: list[Fuzzing] = field(default_factory=list)
+    outcomes: list[tuple[str, str | None, str]] = field(default_factory=list, repr=False)
+    service: dict | None = None  # what a deployment's /health said (results.json "service")
 
     @property
     def succeeded(self) -> bool:
@@ -133,6 +137,8 @@ def read(reports: TargetReports) -> PytestRun | None:
         report_html=existing(reports.pytest / "report.html"),
         junit=existing(reports.pytest / "junit.xml"),
         schemathesis=[f for d in reports.glob("schemathesis") if (f := _read_fuzzing(d, reports))],
+        outcomes=[(t["nodeid"], t.get("target"), t["outcome"]) for t in tests],
+        service=data.get("service") if isinstance(data.get("service"), dict) else None,
     )
 
 
@@ -170,6 +176,8 @@ def _read_fuzzing(directory: Path, reports: TargetReports) -> Fuzzing | None:
         name=directory.name,
         summary="\n".join(lines[start if start is not None else max(0, len(lines) - 30) :]),
         cases=cases.group(0) if cases else None,
+        html=existing(directory / "html" / "index.html"),
+        varying=[v for v in (directory / "varying",) if (v / "output.txt").is_file()],
     )
 
 
@@ -198,6 +206,9 @@ def reflection(by_kind: dict, remote_kind: str | None) -> dict:
         **own_names("pytest")(by_kind, remote_kind),
         "tests": trusted(by_kind),
         "suites": {row.file: _totals(row) for row in (local.rows if local else [])},
+        "same_tests": same_set(by_kind.get("local"), by_kind.get(remote_kind))
+        if remote_kind
+        else None,
     }
 
 
@@ -209,15 +220,77 @@ def _totals(row: SuiteRow) -> Cell:
     return total
 
 
-def compare(local: PytestRun | None, remote: PytestRun | None) -> list[Delta]:
+@dataclass
+class SameSet:
+    """Local vs deployed over the tests both runs ran: the local run once per database
+    backend and with its local-only tests, the deployed one once, so their totals differ
+    (e.g. 417 vs 393) without anything having changed. A test is the same test when its
+    id is, with the target's name taken out (`test_x[local-postgres-a]` = `test_x[render-a]`);
+    the local side is its PostgreSQL run (what Render runs on) when there is one."""
+
+    local_name: str
+    remote_name: str
+    common: int
+    local: Counter
+    remote: Counter
+    only_local: (
+        int  # local results outside the compared set: the other backend, unit tests, local-only
+    )
+    only_remote: int
+    changed: list[tuple[str, str, str]]  # (test, local outcome, deployed outcome)
+
+
+def _normal(nodeid: str, target: str | None) -> str:
+    if not target or "[" not in nodeid:
+        return nodeid
+    head, _, params = nodeid.partition("[")
+    parts = params.rstrip("]").split("-")
+    name = target.split("-")
+    for i in range(len(parts) - len(name) + 1):
+        if parts[i : i + len(name)] == name:
+            parts[i : i + len(name)] = ["<target>"]
+            break
+    return f"{head}[{'-'.join(parts)}]"
+
+
+def same_set(local: PytestRun | None, remote: PytestRun | None) -> SameSet | None:
     local, remote = trusted(local), trusted(remote)
     if not (local and remote):
+        return None
+    names = {t for _, t, _ in local.outcomes if t}
+    local_name = "local-postgres" if "local-postgres" in names else "local-sqlite"
+    mine = {_normal(n, t): o for n, t, o in local.outcomes if t == local_name}
+    remote_names = sorted({t for _, t, _ in remote.outcomes if t})
+    theirs = {_normal(n, t): o for n, t, o in remote.outcomes if t}
+    common = sorted(mine.keys() & theirs.keys())
+    return SameSet(
+        local_name,
+        ", ".join(remote_names) or remote.target or "?",
+        len(common),
+        Counter(mine[k] for k in common),
+        Counter(theirs[k] for k in common),
+        len(local.outcomes) - len(common),
+        len(remote.outcomes) - len(common),
+        [(k, mine[k], theirs[k]) for k in common if mine[k] != theirs[k]],
+    )
+
+
+def compare(local: PytestRun | None, remote: PytestRun | None) -> list[Delta]:
+    """Like with like: the outcomes of the tests both runs ran (see SameSet)."""
+    same = same_set(local, remote)
+    if same is None:
         return []
-    return [
-        Delta("pytest", "passed", local.passed, remote.passed),
-        Delta("pytest", "failed", local.failed, remote.failed),
-        Delta("pytest", "skipped", local.skipped, remote.skipped),
-    ]
+    group = f"pytest, the {same.common} tests both ran ({same.local_name} vs {same.remote_name})"
+    rows = [Delta(group, k, same.local.get(k, 0), same.remote.get(k, 0)) for k in OUTCOMES]
+    rows.append(
+        Delta(
+            "pytest, outside that set", "tests", same.only_local, same.only_remote, comparable=False
+        )
+    )
+    return rows
+
+
+OUTCOMES = ("passed", "failed", "skipped")
 
 
 OPTIONS = (

@@ -67,7 +67,7 @@ def read(reports: TargetReports) -> Walkthrough | None:
         Page(title, images[name])
         for title, name in (
             ("/docs (Swagger UI)", record.get("docs")),
-            ("/redoc (ReDoc)", record.get("redoc")),
+            ("/redoc (ReDoc, the top of the page)", record.get("redoc")),
         )
         if name in images
     ]

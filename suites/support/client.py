@@ -7,6 +7,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,10 @@ _SHOWN_HEADERS = (
 )
 _HIDDEN = ("webhook-signature", "x-api-key", "authorization")
 
+# Called with (method, the URL as sent, the first status received) after every exchange of
+# every client: suites/support/recording.py keeps them for the API coverage matrix.
+OBSERVERS: list[Callable[[str, str, int | None], None]] = []
+
 
 class SourceAddressAdapter(HTTPAdapter):
     """Connections from a chosen local address (e.g. 127.0.0.2: another client on loopback)."""
@@ -103,6 +108,9 @@ class Api:
         started = time.perf_counter()
         response = self.http.request(method, self.url(path), headers=headers, **kwargs)
         self._record(method, response, kwargs, headers, time.perf_counter() - started)
+        first = response.history[0] if response.history else response  # before any redirect
+        for observe in OBSERVERS:
+            observe(method.upper(), self.url(path), first.status_code)
         return response
 
     def _record(self, method, response, kwargs, headers, elapsed) -> None:

@@ -11,8 +11,16 @@ The users live in `locust/` (locustfile.py, capacity_shape.py). Locust runs as a
 reports/<kind>/locust/): `<scenario>_{stats,stats_history,failures,exceptions}.csv`,
 `<scenario>.html`, `<scenario>.json` (final stats: the source of truth for totals) and
 `<scenario>_outcomes.json`; this runner adds `<scenario>_summary.{json,md}` with
-per-endpoint median/p95/p99/RPS/error rate and the CPU each process used.
-Exit status: Locust's (0 = no failures), or 2 when the run could not start.
+per-endpoint median/p95/p99/RPS/error rate, the CPU each process used, and the thresholds.
+
+Thresholds (tooling/loadtest/thresholds.py): p95/p99 and failure-rate limits in total and per
+endpoint, with defaults per scenario (light and heavy: the assignment's loads), overridden by
+LOCUST_THRESHOLDS and `--threshold 'total: p99<250'` (repeatable; `--no-default-thresholds`
+drops the defaults). They are stated before the run, checked by Locust when it quits and again
+here on the final JSON, and recorded in the summary with each observed value.
+
+Exit status: 0 when every threshold is met (without thresholds: Locust's, 0 = no failures),
+3 when one is missed, 2 when the run could not start.
 """
 
 import argparse
@@ -30,6 +38,7 @@ from pathlib import Path
 import psutil
 
 from tooling.layout import ROOT, Reports
+from tooling.loadtest import thresholds
 from tooling.loadtest.cpu import CpuSampler
 from tooling.loadtest.summarize import capacity_steps, hot_spots, markdown, stats_from_json
 from tooling.servers import throwaway_service, warm_up
@@ -85,6 +94,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     load.add_argument("--spawn-rate", type=float, help="override the scenario's spawn rate")
     load.add_argument("--steps", default="10,20,40,80,160", help="capacity: users per step")
     load.add_argument("--step-seconds", type=float, default=20.0, help="capacity: step length")
+    load.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="LIMIT",
+        help="a pass/fail limit, e.g. 'total: p95<100', 'each: error_rate<1%%', "
+        "'POST /orders: p99<250' (repeatable; overrides the scenario's default of the same "
+        f"scope and metric; also ${thresholds.THRESHOLDS_ENV}, ';'-separated)",
+    )
+    load.add_argument(
+        "--no-default-thresholds",
+        action="store_true",
+        help="only the limits given by --threshold / the environment",
+    )
     load.add_argument(
         "--skip-pay",
         action="store_true",
@@ -146,6 +169,15 @@ def open_target(args: argparse.Namespace, target: Target, results: Path):
 # --- running Locust --------------------------------------------------------------------------
 
 
+def chosen_thresholds(args: argparse.Namespace) -> list[thresholds.Threshold]:
+    return thresholds.resolve(
+        args.scenario,
+        os.environ.get(thresholds.THRESHOLDS_ENV),
+        args.threshold,
+        defaults=not args.no_default_thresholds,
+    )
+
+
 def locust_command(args: argparse.Namespace, scenario: Scenario, host: str, prefix: Path):
     files = ["locust/locustfile.py"] + (["locust/capacity_shape.py"] if scenario.stepped else [])
     command = [sys.executable, "-m", "locust", "-f", ",".join(files), "--headless"]
@@ -161,6 +193,9 @@ def locust_command(args: argparse.Namespace, scenario: Scenario, host: str, pref
         command += ["-t", args.run_time or scenario.run_time]
     if args.skip_pay:
         command.append("--skip-pay")
+    limits = chosen_thresholds(args)
+    if limits:
+        command += ["--thresholds", "; ".join(t.spec for t in limits)]
     return command
 
 
@@ -168,6 +203,7 @@ def locust_env(target: Target) -> dict[str, str]:
     """Secrets go to Locust through the environment, not argv (`ps` shows argv)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("LOCUST_SKIP_PAY", None)  # passed as --skip-pay when wanted
+    env.pop(thresholds.THRESHOLDS_ENV, None)  # resolved here, passed as --thresholds
     return env | target.env()
 
 
@@ -232,9 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     scenario = SCENARIOS[args.scenario]
     try:
         selected = from_options(args, need_secret=not args.skip_pay)
-    except TargetError as exc:
+        limits = chosen_thresholds(args)
+    except (TargetError, thresholds.ThresholdError) as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
+    print(
+        f"thresholds ({args.scenario}): " + ("; ".join(t.spec for t in limits) or "none"),
+        flush=True,
+    )
     results = (args.results_dir or Reports.default().target(selected.kind).locust).resolve()
     results.mkdir(parents=True, exist_ok=True)
     prefix = results / args.scenario
@@ -273,11 +314,32 @@ def main(argv: list[str] | None = None) -> int:
     if summary["aggregated"] is None:
         print(f"No requests were made (exit {code}); see {args.scenario}_locust.log")
         return code or 2
+    outcomes = thresholds.evaluate(limits, summary["endpoints"], summary["aggregated"])
+    summary["thresholds"] = thresholds.record(limits, outcomes, args.scenario, overrides(args))
+    summary["run"]["exit_code"] = exit_code(code, outcomes)
     text = markdown(summary)
     prefix.with_name(f"{args.scenario}_summary.json").write_text(json.dumps(summary, indent=2))
     prefix.with_name(f"{args.scenario}_summary.md").write_text(text)
     print("\n" + text)
-    return code
+    print("\n".join(thresholds.report(outcomes)))
+    return summary["run"]["exit_code"]
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    """Where the limits came from, beyond the scenario's defaults."""
+    return {
+        "defaults": not args.no_default_thresholds,
+        "environment": thresholds.split(os.environ.get(thresholds.THRESHOLDS_ENV)),
+        "command_line": list(args.threshold),
+    }
+
+
+def exit_code(locust_code: int, outcomes: list[thresholds.Outcome]) -> int:
+    """Locust's code (its quitting listener already checked the thresholds), unless this
+    check of the final JSON finds a limit missed that Locust's live figures let through."""
+    if locust_code == 0 and any(not o.met for o in outcomes):
+        return thresholds.MISSED_EXIT_CODE
+    return locust_code
 
 
 def build_summary(args, scenario, target, sampler, prefix, profile_path) -> dict:
@@ -300,7 +362,7 @@ def build_summary(args, scenario, target, sampler, prefix, profile_path) -> dict
             "pay": not args.skip_pay,
             "run_id": outcomes.get("run_id"),
             "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stats["start"] or 0)),
-            "revision": revision() if target.target.is_local else "deployed build",
+            "revision": revision() if target.target.is_local else deployed(target.target),
             "duration_s": stats["duration_s"],
             "cpu_count": psutil.cpu_count(),
         },
@@ -335,6 +397,14 @@ def revision() -> str:
     except OSError:
         return "unknown"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def deployed(target: Target) -> str:
+    """The deployment's commit, as its `/health` reports it."""
+    from tooling.await_deploy import served_commit
+
+    commit, _ = served_commit(target.base_url or "")
+    return f"deployed build {commit}" if commit else "deployed build (commit not reported)"
 
 
 def add_cpu_per_request(summary: dict) -> None:

@@ -182,6 +182,7 @@ def markdown(summary: dict) -> str:
         f"{run['cpu_count']} CPUs on the machine. Latencies are Locust's (ms, exact below "
         "100 ms, 2 significant digits above).",
         *_endpoint_table(summary),
+        *_threshold_lines(summary.get("thresholds")),
         "",
         "Expected non-2xx (counted as success): " + _pairs(summary.get("expected_non_2xx") or {}),
         "Failures: " + _failures(summary.get("errors") or []),
@@ -208,6 +209,30 @@ def _endpoint_table(summary: dict) -> list[str]:
             f"| {e['method']} | {label} | {e['requests']} | {e['failures']} | "
             f"{e['error_rate'] * 100:.2f} | {_ms(e['median'])} | {_ms(e['p95'])} | "
             f"{_ms(e['p99'])} | {e['rps']} |"
+        )
+    return lines
+
+
+def _threshold_lines(record: dict | None) -> list[str]:
+    if not record or not record.get("results"):
+        return ["", "Thresholds: none for this scenario."]
+    verdict = "all met" if record["met"] else f"**{record['missed']} missed**"
+    lines = [
+        "",
+        f"Thresholds ({verdict}; limits: {', '.join(f'`{s}`' for s in record['limits'])}):",
+        "",
+        "| | scope | limit | observed | requests |",
+        "|---|---|---|---:|---:|",
+    ]
+    for o in record["results"]:
+        observed = o["observed"]
+        if o["metric"] == "error_rate":
+            limit, shown = f"rate<{o['limit']:g}", "-" if observed is None else f"{observed:.4f}"
+        else:
+            label = {"median": "p(50)", "p95": "p(95)", "p99": "p(99)"}[o["metric"]]
+            limit, shown = f"{label}<{o['limit']:g} ms", _ms(observed)
+        lines.append(
+            f"| {'✓' if o['met'] else '✗'} | `{o['subject']}` | {limit} | {shown} | {o['requests']} |"
         )
     return lines
 
