@@ -14,7 +14,7 @@ from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, P
 from service.openapi import DATABASE_ERRORS, WRITE_ERRORS, problems
 from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
-from service.routes.params import Limit, Offset, OrderId
+from service.routes.params import Limit, Offset, OrderId, partial_update
 from service.security import WriteGuard
 from service.types import MAX_ID
 
@@ -139,31 +139,17 @@ _UPDATE_DOC = (
 )
 
 
-@router.put(
+@partial_update(
+    router,
     "/{order_id}",
+    "order",
     dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Update an order (partial)",
     description=_UPDATE_DOC,
     responses=_UPDATE_RESPONSES,
 )
-async def put_order(
-    order_id: OrderId,
-    body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
-    db: DatabaseDep,
-) -> Any:
-    return json_response(await db.write(rules.update_order, order_id, body))
-
-
-@router.patch(
-    "/{order_id}",
-    dependencies=[WriteGuard],
-    response_model=OrderPublic,
-    summary="Update an order (partial)",
-    description=_UPDATE_DOC,
-    responses=_UPDATE_RESPONSES,
-)
-async def patch_order(
+async def update_order(
     order_id: OrderId,
     body: Annotated[OrderUpdate, Body(openapi_examples=ORDER_UPDATE_EXAMPLES)],
     db: DatabaseDep,

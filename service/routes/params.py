@@ -1,8 +1,9 @@
-"""Query and path parameters shared by the list and item routes."""
+"""What the resource routers share: query and path parameters, and the PUT/PATCH pair."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import APIRouter, Path, Query
 
 from service.types import MAX_ID
 
@@ -14,3 +15,18 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")]
 # NUL is refused up front: PostgreSQL text cannot hold it.
 SafeText = r"^[^\x00]*$"
+
+
+def partial_update(router: APIRouter, path: str, name: str, **options: Any) -> Callable:
+    """Register one endpoint as both PUT and PATCH: they are the same partial update
+    (docs/api.md), so they are one function, documented as two operations
+    (`put_<name>`, `patch_<name>`, as their operation ids always were)."""
+
+    def register(endpoint: Callable) -> Callable:
+        for method in ("PUT", "PATCH"):
+            router.add_api_route(
+                path, endpoint, methods=[method], name=f"{method.lower()}_{name}", **options
+            )
+        return endpoint
+
+    return register

@@ -14,7 +14,7 @@ from service.routes.examples import (
     PRODUCT_EXAMPLE,
     PRODUCT_UPDATE_EXAMPLES,
 )
-from service.routes.params import Limit, Offset, ProductId, SafeText
+from service.routes.params import Limit, Offset, ProductId, SafeText, partial_update
 from service.security import WriteGuard
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -96,31 +96,17 @@ _UPDATE_DOC = (
 )
 
 
-@router.put(
+@partial_update(
+    router,
     "/{product_id}",
+    "product",
     dependencies=[WriteGuard],
     response_model=ProductPublic,
     summary="Update a product (partial)",
     description=_UPDATE_DOC,
     responses=_UPDATE_RESPONSES,
 )
-async def put_product(
-    product_id: ProductId,
-    body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
-    db: DatabaseDep,
-) -> Any:
-    return json_response(await db.write(rules.update_product, product_id, body))
-
-
-@router.patch(
-    "/{product_id}",
-    dependencies=[WriteGuard],
-    response_model=ProductPublic,
-    summary="Update a product (partial)",
-    description=_UPDATE_DOC,
-    responses=_UPDATE_RESPONSES,
-)
-async def patch_product(
+async def update_product(
     product_id: ProductId,
     body: Annotated[ProductUpdate, Body(openapi_examples=PRODUCT_UPDATE_EXAMPLES)],
     db: DatabaseDep,
