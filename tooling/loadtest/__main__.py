@@ -33,7 +33,7 @@ from tooling.layout import ROOT, Reports
 from tooling.loadtest.cpu import CpuSampler
 from tooling.loadtest.summarize import capacity_steps, hot_spots, markdown, stats_from_json
 from tooling.servers import throwaway_service, warm_up
-from tooling.target import Target, TargetError, add_options, from_options
+from tooling.target import Target, TargetError, add_options, from_options, trust_ca
 
 P99_TARGET_MS = 100.0
 OUTPUTS = (  # what one run writes, after the scenario name
@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     except TargetError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
+    trust_ca(selected)  # the setup's requests and Locust's users (through the environment)
     results = (args.results_dir or Reports.default().target(selected.kind).locust).resolve()
     results.mkdir(parents=True, exist_ok=True)
     prefix = results / args.scenario
