@@ -27,7 +27,7 @@ from suites.support.client import Api
 from tooling import capabilities
 from tooling.layout import Reports, TargetReports
 from tooling.servers import throwaway_service, warm_up
-from tooling.target import Target, TargetError, add_options, resolve
+from tooling.target import Target, TargetError, add_options, resolve, trust_ca
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -56,9 +56,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("--webhook-secret"),
             config.getoption("--api-key"),
             warmup_timeout=config.getoption("--warmup-timeout"),
+            ca_bundle=config.getoption("--ca-bundle"),
         )
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
+    trust_ca(target)  # every client of the run, and its subprocesses, trust the same CA
     if target.is_local and capabilities.required("postgres"):
         problem = capabilities.problem("postgres")
         if problem:

@@ -23,7 +23,7 @@ from evidence.facts import git_commit
 from evidence.model import FAILED
 from evidence.runner import clock, run_steps, write_manifest
 from tooling.layout import Reports
-from tooling.target import TargetError, add_options, from_options
+from tooling.target import TargetError, add_options, from_options, trust_ca
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, root: Reports) -> int:
     except TargetError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
+    trust_ca(target)  # the steps' own requests and every subprocess trust the same CA
     wanted = [
         s for s in registry.STEPS if s.run and not getattr(args, f"skip_{s.name.replace('-', '_')}")
     ]

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import requests
 
-from tooling.browser import launched, new_context
-from tooling.target import Target, TargetError, add_options, from_options
+from tooling.browser import BrowserTrustError, launched, new_context
+from tooling.target import Target, TargetError, add_options, from_options, trust_ca
 
 REDOC_HEIGHT = 4000  # px of ReDoc's page kept in its screenshot
 # Only the live response matters in a screenshot: hide the documented responses table.
@@ -301,38 +301,42 @@ def walk(target: Target, out: Path, *, timeout_s: float = 30) -> dict:
     record: dict = {"target": target.kind, "base_url": target.base_url, "docs_url": docs}
     shots: list[Shot] = []
     error = None
-    with launched() as browser:
-        page = new_context(browser, api_key=target.api_key).new_page()
-        page.set_default_timeout(timeout_s * 1000)
-        stage = f"opening {docs}"
-        try:
-            page.goto(docs, wait_until="networkidle")
-            page.locator(".opblock").first.wait_for()
-            page.screenshot(path=str(out / "00-docs.png"), full_page=True)
-            record["docs"] = "00-docs.png"
-            page.add_style_tag(content=HIDE_DOCUMENTED)
-            stage = "reading /openapi.json"
-            runner = Walk(page, target.origin, out, timeout_s * 1000)
-            for index, action in enumerate(actions, start=1):
-                stage = f"step {index:02d} ({action.title})"
-                shot = _attempt(runner, page, index, action, state)
-                shots.append(shot)
-                if not shot.ok:
-                    break
-            # ReDoc's full page is ~15,000 px tall: its top (the menu of every endpoint and the
-            # first operations) proves it opens; JPEG keeps that readable at a fraction of the size
-            stage = f"opening {target.origin}/redoc"
-            redoc = f"{len(actions) + 1:02d}-redoc.jpg"
-            page.goto(f"{target.origin}/redoc", wait_until="networkidle")
-            page.locator(".api-content").first.wait_for()
-            height = min(REDOC_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
-            top = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
-            page.screenshot(
-                path=str(out / redoc), clip=top, full_page=True, type="jpeg", quality=70
-            )
-            record["redoc"] = redoc
-        except Exception as exc:
-            error = f"{stage}: {_one_line(exc)}"
+    try:
+        ca_bundle = target.ca_bundle if target.origin.startswith("https://") else None
+        with launched(ca_bundle) as browser:
+            page = new_context(browser, api_key=target.api_key).new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            stage = f"opening {docs}"
+            try:
+                page.goto(docs, wait_until="networkidle")
+                page.locator(".opblock").first.wait_for()
+                page.screenshot(path=str(out / "00-docs.png"), full_page=True)
+                record["docs"] = "00-docs.png"
+                page.add_style_tag(content=HIDE_DOCUMENTED)
+                stage = "reading /openapi.json"
+                runner = Walk(page, target.origin, out, timeout_s * 1000)
+                for index, action in enumerate(actions, start=1):
+                    stage = f"step {index:02d} ({action.title})"
+                    shot = _attempt(runner, page, index, action, state)
+                    shots.append(shot)
+                    if not shot.ok:
+                        break
+                # ReDoc's full page is ~15,000 px tall: its top (the menu of every endpoint and
+                # the first operations) proves it opens; JPEG keeps that readable and small
+                stage = f"opening {target.origin}/redoc"
+                redoc = f"{len(actions) + 1:02d}-redoc.jpg"
+                page.goto(f"{target.origin}/redoc", wait_until="networkidle")
+                page.locator(".api-content").first.wait_for()
+                height = min(REDOC_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
+                top = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+                page.screenshot(
+                    path=str(out / redoc), clip=top, full_page=True, type="jpeg", quality=70
+                )
+                record["redoc"] = redoc
+            except Exception as exc:
+                error = f"{stage}: {_one_line(exc)}"
+    except BrowserTrustError as exc:  # the CA could not be given to the browser
+        error = f"starting the browser: {exc}"
     ran = {shot.slug for shot in shots}
     shots += [
         Shot.of(index, action, ran=False)
@@ -350,9 +354,16 @@ def walk(target: Target, out: Path, *, timeout_s: float = 30) -> dict:
     return record
 
 
+CERT_HINT = (
+    "the browser does not trust the deployment's certificate: give its CA with --ca-bundle "
+    "or REQUESTS_CA_BUNDLE / SSL_CERT_FILE (tooling/browser.py imports it for Chromium)"
+)
+
+
 def _one_line(exc: Exception) -> str:
     text = str(exc).strip()
-    return f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
+    line = f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
+    return f"{line} ({CERT_HINT})" if "ERR_CERT_" in text else line
 
 
 def _attempt(runner: Walk, page, index: int, action: Action, state: dict) -> Shot:
@@ -389,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         target = from_options(args, need_secret=False)
     except TargetError as exc:
         parser.error(str(exc))
+    trust_ca(target)
     if target.is_local:
         parser.error("needs a running service: --base-url URL")
     record = walk(target, args.out)

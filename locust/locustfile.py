@@ -1,6 +1,6 @@
 """Locust users for the Orders & Inventory API (the HTTP contract: docs/api.md).
 
-Run it through the scenario runner (`python locust/run_scenario.py light`), or directly:
+Run it through the scenario runner (`python -m tooling.loadtest light`), or directly:
 
     locust -f locust/locustfile.py --headless -u 25 -r 5 -t 60s --host http://127.0.0.1:8000
 

@@ -1,13 +1,19 @@
 """Run the Postman collection from the command line, like `newman run`, without Node.
 
     python -m postman.run --env postman/local.postman_environment.json
-    python -m postman.run --env postman/render.postman_environment.json --webhook-secret …
+    WEBHOOK_SECRET=… API_KEY=… python -m postman.run --env postman/render.postman_environment.json \\
+        --base-url https://orders-inventory.onrender.com
     python -m postman.run --env … --base-url http://127.0.0.1:8055 --folder Products \\
         --json-out reports/postman/results.json
 
 `--webhook-secret` and `--api-key` default to $WEBHOOK_SECRET and $API_KEY (a command line
-is visible to other users; the environment is not). Exit status: 0 when every test passed,
-1 when any test or script failed, 2 when the collection or the options are unusable.
+is visible to other users; the environment is not). Before the first request the runner
+waits (bounded: `--warmup-timeout`, default 180 s like the suites'; 0: no wait) for the
+base URL's /health to answer 200, so a sleeping or still-starting deployment gives a wait,
+not a run of failures. A private CA: `--ca-bundle`, or $REQUESTS_CA_BUNDLE / $SSL_CERT_FILE
+as for the suites (tooling/target.py). Exit status: 0 when every test passed, 1 when any
+test or script failed (or the deployment never answered), 2 when the collection or the
+options are unusable.
 """
 
 import argparse
@@ -18,6 +24,7 @@ from pathlib import Path
 
 from postman.collection import CollectionError, load_collection, load_environment
 from postman.runtime import RequestResult, Runner, RunResult
+from tooling.target import DEFAULT_WARMUP_S, ca_bundle_from, ca_env
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_COLLECTION = HERE / "orders-inventory.postman_collection.json"
@@ -111,6 +118,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--folder", action="append", default=[], help="run only this folder")
     parser.add_argument("--iteration-data", "-d", help="JSON file: a list of data rows")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
+        "--warmup-timeout",
+        type=float,
+        default=DEFAULT_WARMUP_S,
+        help="seconds to wait for base_url/health to answer 200 first (0: no wait)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        default=None,
+        help="PEM file of a private CA (default $REQUESTS_CA_BUNDLE, else $SSL_CERT_FILE)",
+    )
     parser.add_argument("--json-out", help="write the full results (JSON) to this file")
     parser.add_argument("--verbose", "-v", action="store_true", help="show console output")
     return parser
@@ -134,9 +152,41 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
     return overrides
 
 
+def _base_url(args: argparse.Namespace, overrides: dict[str, str]) -> str | None:
+    if "base_url" in overrides:
+        return overrides["base_url"]
+    if args.env:
+        return str(load_environment(args.env).values.get("base_url") or "") or None
+    return None
+
+
+def _warm_up(base_url: str | None, timeout: float) -> str | None:
+    """None once base_url answers /health with 200, else why not (bounded by `timeout`)."""
+    if not base_url or timeout <= 0 or "{{" in base_url:
+        return None
+    from tooling.servers import warm_up
+
+    print(f"waiting (up to {timeout:g} s) for {base_url}/health", flush=True)
+    try:
+        warm_up(base_url.rstrip("/"), timeout)
+    except TimeoutError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    ca_bundle = args.ca_bundle or ca_bundle_from(os.environ)
+    if ca_bundle:  # for requests, here and in the warm-up
+        os.environ.update(ca_env(str(Path(ca_bundle).resolve())))
     try:
+        overrides = _overrides(args)
+        problem = _warm_up(_base_url(args, overrides), args.warmup_timeout)
+        if problem:
+            if args.json_out:  # never leave an earlier run's results looking like this one's
+                Path(args.json_out).unlink(missing_ok=True)
+            print(f"error: the deployment did not answer: {problem}", file=sys.stderr)
+            return EXIT_FAILED
         data = None
         if args.iteration_data:
             data = json.loads(Path(args.iteration_data).read_text(encoding="utf-8"))
@@ -145,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_collection(
             args.collection,
             args.env,
-            overrides=_overrides(args),
+            overrides=overrides,
             folders=args.folder,
             iteration_data=data,
             timeout=args.timeout,

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = DEFAULT_DATABASE_URL
+    # repr=False on every field that can hold a secret: a repr reaches logs and test reports
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     api_prefix: str = ""
     log_level: str = "INFO"
     cors_origins: Annotated[list[str], NoDecode] = []
@@ -43,19 +44,19 @@ class Settings(BaseSettings):
     ready_timeout_s: float = Field(default=2, gt=0)
     sqlite_busy_timeout_ms: int = 5000
     # Comma-separated Standard Webhooks secrets (current first). Validated at start-up.
-    webhook_secret: str | None = None
+    webhook_secret: str | None = Field(default=None, repr=False)
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     webhook_retention_days: int = Field(default=7, ge=7)
 
     # --- production profile (README: "Production profile") ---
     log_format: Literal["json", "console"] = "json"
     # Comma-separated keys for X-API-Key on writes. Empty: writes are open (development only).
-    api_keys: Annotated[list[str], NoDecode] = []
+    api_keys: Annotated[list[str], NoDecode] = Field(default=[], repr=False)
     # Write limit per API key (or client IP without one), "N/second|minute|hour". Empty: off;
     # production defaults to PRODUCTION_RATE_LIMIT.
     rate_limit: str | None = None
     # Shared rate-limit counters across instances; without it they are per process.
-    redis_url: str | None = None
+    redis_url: str | None = Field(default=None, repr=False)  # may hold a password
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Host header allowlist (TrustedHostMiddleware); empty: any host.
     allowed_hosts: Annotated[list[str], NoDecode] = []

@@ -1,7 +1,17 @@
 """Run the documented curl flow against a target and save each exact command with the
 response status and body (the assignment's "curl transcripts").
 
-    python suites/curl_transcript.py --base-url http://127.0.0.1:8000 --webhook-secret whsec_...
+    WEBHOOK_SECRET=whsec_... API_KEY=... python suites/curl_transcript.py --base-url http://127.0.0.1:8000
+
+The secret and the key come from the environment (WEBHOOK_SECRET, API_KEY; the options
+--webhook-secret / --api-key exist, but a command line is visible in `ps`), and so does the
+URL when --base-url is not given (BASE_URL). The key reaches curl on its standard input
+(`--config -`), never on its command line; the transcript shows `"X-API-Key: $API_KEY"`, so
+each command can be pasted into a shell that has the variable. A private CA (--ca-bundle, or
+REQUESTS_CA_BUNDLE / SSL_CERT_FILE / CURL_CA_BUNDLE as for the other tools) becomes curl's
+`--cacert`, in the transcript too. Before the flow, a bounded wait for /health to answer 200
+(--warmup-timeout, default 180 s like the suites'; 0: none): a sleeping or still-starting
+deployment gives a wait, not 20 failed steps.
 
 Writes reports/curl/transcript.md (for people) and transcript.json (for the evidence
 report). Exit code 1 when a step's status is not the documented one.
@@ -12,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -21,6 +32,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+WARMUP_S = 180.0  # = tooling.target.DEFAULT_WARMUP_S (the suites' --warmup-timeout)
+WARMUP_PAUSE_S = 3.0
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+CURL_TLS_ERRORS = {35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91}
 
 
 @dataclass
@@ -37,10 +52,47 @@ class Step:
 
 
 class Recorder:
-    def __init__(self, base_url: str, api_key: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None = None, ca_bundle: str | None = None
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.api_key = api_key
+        self.ca_bundle = ca_bundle
         self.steps: list[Step] = []
+
+    def _curl(self) -> list[str]:
+        if not self.ca_bundle or not self.base.startswith("https://"):
+            return ["curl", "-sS"]
+        option = "--capath" if Path(self.ca_bundle).is_dir() else "--cacert"  # a c_rehash dir
+        return ["curl", "-sS", option, self.ca_bundle]
+
+    def command(
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[list[str], str, str]:
+        """(curl's argv, its stdin config, the command as the transcript shows it). The key
+        goes only into the config curl reads from stdin (`--config -`)."""
+        args = [*self._curl(), "-X", method, f"{self.base}{path}"]
+        shown = [shlex.quote(a) for a in args]
+        all_headers = dict(headers or {})
+        if body is not None:
+            all_headers.setdefault("content-type", "application/json")
+        for name, value in all_headers.items():
+            args += ["-H", f"{name}: {value}"]
+            shown += ["-H", shlex.quote(f"{name}: {value}")]
+        config = ""
+        if self.api_key and method != "GET" and path != "/webhooks/payment":
+            config = 'header = "X-API-Key: {}"\n'.format(self.api_key.replace('"', '\\"'))
+            shown += ["-H", '"X-API-Key: $API_KEY"']
+        if body is not None:
+            args += ["--data-raw", body]
+            shown += ["--data-raw", shlex.quote(body)]
+        if config:
+            args += ["--config", "-"]
+        return args, config, " ".join(shown)
 
     def curl(
         self,
@@ -51,28 +103,58 @@ class Recorder:
         body: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict:
-        args = ["curl", "-sS", "-X", method, f"{self.base}{path}"]
-        all_headers = dict(headers or {})
-        if body is not None:
-            all_headers.setdefault("content-type", "application/json")
-        if self.api_key and method != "GET" and path != "/webhooks/payment":
-            all_headers["X-API-Key"] = self.api_key
-        for name, value in all_headers.items():
-            args += ["-H", f"{name}: {value}"]
-        if body is not None:
-            args += ["--data-raw", body]
-        shown = [a.replace(self.api_key, "$API_KEY") if self.api_key else a for a in args]
+        args, config, shown = self.command(method, path, body, headers)
         result = subprocess.run(
-            [*args, "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=60
+            [*args, "-w", "\n%{http_code}"],
+            input=config,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         text, _, code = result.stdout.rpartition("\n")
-        step = Step(title, shlex.join(shown), expected, int(code or 0), text)
+        if result.returncode and not text:
+            text = result.stderr.strip()  # curl's own error (TLS, connection refused...)
+        step = Step(title, shown, expected, int(code or 0), text)
         self.steps.append(step)
         print(f"{'ok ' if step.ok else 'BAD'} {step.status} {title}")
         try:
             return json.loads(text) if text else {}
         except json.JSONDecodeError:
             return {}
+
+    def warm_up(self, timeout: float) -> str | None:
+        """Wait (bounded) until /health answers 200; None, or why it never did."""
+        deadline = time.monotonic() + timeout
+        waited, last = False, "no answer"
+        while True:
+            probe = ["-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30"]
+            result = subprocess.run(
+                [*self._curl(), *probe, f"{self.base}/health"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if result.stdout.strip() == "200":
+                if waited:
+                    print(
+                        f"{self.base} answers after {timeout - (deadline - time.monotonic()):.0f} s"
+                    )
+                return None
+            if result.returncode in CURL_TLS_ERRORS:  # a certificate does not get better
+                hint = (
+                    "" if self.ca_bundle else " (a private CA: --ca-bundle or REQUESTS_CA_BUNDLE)"
+                )
+                return f"TLS: {result.stderr.strip().splitlines()[0]}{hint}"
+            code = result.stdout.strip()
+            last = f"HTTP {code}" if code not in ("", "000") else f"curl exit {result.returncode}"
+            if time.monotonic() + WARMUP_PAUSE_S > deadline:
+                return f"{self.base}/health not 200 within {timeout:.0f} s ({last})"
+            if not waited:
+                print(
+                    f"waiting up to {timeout:.0f} s for {self.base} to wake up ({last})", flush=True
+                )
+                waited = True
+            time.sleep(WARMUP_PAUSE_S)
 
 
 def webhook_headers(secret: str, body: str) -> dict[str, str]:
@@ -87,8 +169,10 @@ def webhook_headers(secret: str, body: str) -> dict[str, str]:
     }
 
 
-def run_flow(base_url: str, secret: str, api_key: str | None = None) -> list[Step]:
-    r = Recorder(base_url, api_key)
+def run_flow(
+    base_url: str, secret: str, api_key: str | None = None, ca_bundle: str | None = None
+) -> list[Step]:
+    r = Recorder(base_url, api_key, ca_bundle)
     sku = f"CURL-{uuid.uuid4().hex[:8]}"
     product = r.curl(
         "create a product",
@@ -211,13 +295,37 @@ def write(steps: list[Step], out: Path, base_url: str) -> None:
 
 
 def main() -> int:
+    env = os.environ
     parser = argparse.ArgumentParser(description="Record the documented curl flow.")
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--webhook-secret", required=True)
-    parser.add_argument("--api-key")
+    parser.add_argument("--base-url", default=env.get("BASE_URL"), help="default $BASE_URL")
+    parser.add_argument(
+        "--webhook-secret",
+        default=env.get("WEBHOOK_SECRET"),
+        help="default $WEBHOOK_SECRET (better: a command line is visible in `ps`)",
+    )
+    parser.add_argument("--api-key", default=env.get("API_KEY"), help="default $API_KEY")
+    parser.add_argument(
+        "--ca-bundle",
+        default=next((env[n] for n in CA_BUNDLE_ENV if env.get(n)), None),
+        help="curl's --cacert (default $REQUESTS_CA_BUNDLE, $SSL_CERT_FILE or $CURL_CA_BUNDLE)",
+    )
+    parser.add_argument(
+        "--warmup-timeout",
+        type=float,
+        default=float(env.get("WARMUP_TIMEOUT") or WARMUP_S),
+        help=f"seconds to wait for /health to answer 200 first (default {WARMUP_S:g}; 0: none)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "curl")
     args = parser.parse_args()
-    steps = run_flow(args.base_url, args.webhook_secret, args.api_key)
+    if not args.base_url:
+        parser.error("--base-url (or $BASE_URL) is required")
+    if not args.webhook_secret:
+        parser.error("the deployment's webhook secret is required: $WEBHOOK_SECRET")
+    problem = Recorder(args.base_url, ca_bundle=args.ca_bundle).warm_up(args.warmup_timeout)
+    if problem:
+        print(f"FAIL: {problem}", file=sys.stderr)
+        return 1
+    steps = run_flow(args.base_url, args.webhook_secret, args.api_key, args.ca_bundle)
     write(steps, args.out, args.base_url)
     print(f"{sum(s.ok for s in steps)}/{len(steps)} steps as documented; saved to {args.out}")
     return 0 if all(s.ok for s in steps) else 1

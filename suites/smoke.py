@@ -4,6 +4,11 @@ so a CI stage (after a deploy) can run it:
 
     BASE_URL=https://orders-inventory.onrender.com WEBHOOK_SECRET=whsec_... python suites/smoke.py
 
+Everything comes from the environment (a command line is visible in `ps`): BASE_URL,
+WEBHOOK_SECRET, API_KEY (for writes), WARMUP_TIMEOUT (seconds to wait for a sleeping or
+still-starting deployment to answer /health with 200, default 180 like the suites'; 0: no
+wait), and a private CA as for any Python client: REQUESTS_CA_BUNDLE (or SSL_CERT_FILE).
+
 Self-contained on purpose (stdlib + requests): the Standard Webhooks signature is computed
 right here, so the script can be copied to any pipeline.
 """
@@ -18,6 +23,9 @@ import time
 import uuid
 
 import requests
+
+WARMUP_S = 180.0  # = tooling.target.DEFAULT_WARMUP_S (the suites' --warmup-timeout)
+WARMUP_PAUSE_S = 3.0
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -39,6 +47,33 @@ def expect(response: requests.Response, status: int, step: str) -> dict:
     return response.json() if response.content else {}
 
 
+def warm_up(http: requests.Session, base: str, timeout: float) -> None:
+    """Wait (bounded) until /health answers 200: a free-plan instance sleeps, a deploy
+    starts, and the edge answers 502 meanwhile. Raises SystemExit with the last answer."""
+    deadline = time.monotonic() + timeout
+    waited, last = False, "no answer"
+    while True:
+        try:
+            response = http.get(f"{base}/health", timeout=30)
+            if response.status_code == 200:
+                if waited:
+                    print(f"{base} answers after {timeout - (deadline - time.monotonic()):.0f} s")
+                return
+            last = f"HTTP {response.status_code}"
+        except requests.exceptions.SSLError as exc:  # no point waiting for a certificate
+            raise SystemExit(
+                f"FAIL health: TLS: {exc} (a private CA: set REQUESTS_CA_BUNDLE)"
+            ) from None
+        except requests.RequestException as exc:
+            last = exc.__class__.__name__
+        if time.monotonic() + WARMUP_PAUSE_S > deadline:
+            raise SystemExit(f"FAIL health: {base}/health not 200 within {timeout:.0f} s ({last})")
+        if not waited:
+            print(f"waiting up to {timeout:.0f} s for {base} to wake up ({last})", flush=True)
+            waited = True
+        time.sleep(WARMUP_PAUSE_S)
+
+
 def main() -> int:
     base = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     secret = os.environ.get("WEBHOOK_SECRET")
@@ -47,7 +82,11 @@ def main() -> int:
     headers = {"X-API-Key": os.environ["API_KEY"]} if os.environ.get("API_KEY") else {}
     http = requests.Session()
     http.headers.update(headers)
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    if ca_bundle:  # requests reads only the first by itself
+        http.verify = ca_bundle
 
+    warm_up(http, base, float(os.environ.get("WARMUP_TIMEOUT") or WARMUP_S))
     expect(http.get(f"{base}/health", timeout=60), 200, "health")
     sku = f"SMOKE-{uuid.uuid4().hex[:10]}"
     product = expect(

@@ -263,6 +263,8 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     unreachable = cli(
         "--base-url",
         "http://127.0.0.1:9",
+        "--warmup-timeout",
+        "0",
         "--folder",
         "Ops",
         "--json-out",
@@ -271,7 +273,18 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert unreachable.returncode == 1, unreachable.stdout + unreachable.stderr
     saved = json.loads((tmp_path / "out.json").read_text())
     assert saved["summary"]["requests"] == 3 and not saved["passed"]
-    assert cli("--folder", "Nope").returncode == 2
+    assert cli("--folder", "Nope", "--warmup-timeout", "0").returncode == 2
+    # a deployment that never answers: a bounded wait, then exit 1 without stale results
+    asleep = cli(
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--warmup-timeout",
+        "1",
+        "--json-out",
+        str(tmp_path / "out.json"),
+    )
+    assert asleep.returncode == 1 and "did not answer 200 within 1 s" in asleep.stderr
+    assert not (tmp_path / "out.json").exists()
 
 
 def test_disabled_collection_variables_are_refused() -> None:

@@ -4,7 +4,8 @@
 
 Polls `/health` (which names the build it runs: `{"status": "ok", "version": …, "commit": …}`)
 until `commit` starts with the one asked for, within `--timeout` seconds; a sleeping free-plan
-instance is woken up by the same requests. Exit 0 when it does, 1 on timeout (the last answer
+instance is woken up by the same requests (a private CA: REQUESTS_CA_BUNDLE or SSL_CERT_FILE,
+as for the suites). Exit 0 when it does, 1 on timeout (the last answer
 is printed), so a post-deploy CI job checks the build it was triggered for, not the previous
 one.
 """
@@ -15,11 +16,15 @@ import time
 
 import requests
 
+from tooling.target import ca_bundle_from
+
 
 def served_commit(base_url: str, timeout: float = 30) -> tuple[str | None, str]:
     """(commit, what was seen) from one /health request."""
     try:
-        response = requests.get(f"{base_url.rstrip('/')}/health", timeout=timeout)
+        response = requests.get(
+            f"{base_url.rstrip('/')}/health", timeout=timeout, verify=ca_bundle_from() or True
+        )
     except requests.RequestException as exc:
         return None, exc.__class__.__name__
     if response.status_code != 200:

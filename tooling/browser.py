@@ -9,10 +9,18 @@ The browser is found in this order:
    way on a laptop with internet access);
 3. a system Chromium or Chrome: Debian/Ubuntu `chromium` (`apt-get install chromium`),
    `chromium-browser`, `google-chrome`, and on macOS the Chrome or Chromium app.
+
+A deployment behind a CA of its own (a corporate CA, a local TLS edge): Chromium reads
+neither REQUESTS_CA_BUNDLE nor SSL_CERT_FILE, so `launched(ca_bundle=...)` imports the
+bundle's certificates into a private NSS database (`certutil`, Debian's libnss3-tools) in a
+throwaway HOME for that browser only; nothing of the user's or the machine's trust changes.
 """
 
 import os
+import re
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -37,6 +45,10 @@ INSTALL_HINT = (
 
 class BrowserMissing(RuntimeError):
     """No usable Chromium: the message says what was looked for and how to get one."""
+
+
+class BrowserTrustError(RuntimeError):
+    """The CA bundle cannot be given to the browser: the message says why."""
 
 
 def _playwright_managed() -> Path | None:
@@ -94,21 +106,77 @@ NGROK_SKIP_WARNING = {"ngrok-skip-browser-warning": "1"}
 API_KEY_HEADER = "X-API-Key"
 
 
+PEM_CERTIFICATE = re.compile(
+    r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----"
+)
+
+
+def nss_home(ca_bundle: str, home: Path) -> Path:
+    """A HOME whose NSS database (`.pki/nssdb`, where Chromium on Linux looks) trusts every
+    certificate of `ca_bundle` as a CA for TLS servers. Raises BrowserTrustError."""
+    certutil = shutil.which("certutil")
+    if not certutil:
+        raise BrowserTrustError(
+            f"cannot trust {ca_bundle} in Chromium: certutil is not installed "
+            "(Debian/Ubuntu: apt-get install libnss3-tools)"
+        )
+    bundle = Path(ca_bundle)
+    files = sorted(p for p in bundle.iterdir() if p.is_file()) if bundle.is_dir() else [bundle]
+    try:
+        certificates = [pem for f in files for pem in PEM_CERTIFICATE.findall(f.read_text())]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrowserTrustError(f"cannot read the CA bundle {ca_bundle}: {exc}") from None
+    if not certificates:
+        raise BrowserTrustError(f"the CA bundle {ca_bundle} holds no PEM certificate")
+    database = home / ".pki" / "nssdb"
+    database.mkdir(parents=True)
+    commands = [[certutil, "-N", "-d", f"sql:{database}", "--empty-password"]]
+    for index, pem in enumerate(certificates):
+        path = home / f"ca-{index}.pem"
+        path.write_text(pem + "\n")
+        commands.append(
+            [
+                certutil,
+                "-A",
+                "-d",
+                f"sql:{database}",
+                "-n",
+                f"ca-{index}",
+                "-t",
+                "C,,",
+                "-i",
+                str(path),
+            ]
+        )
+    for command in commands:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise BrowserTrustError(
+                f"certutil could not import {ca_bundle}: {(result.stderr or result.stdout).strip()}"
+            )
+    return home
+
+
 @contextmanager
-def launched() -> Iterator["Browser"]:
-    """The browser `find_chromium` finds, started with HARDENED_ARGS, closed afterwards.
-    Raises BrowserMissing (with how to install one) before starting anything."""
+def launched(ca_bundle: str | None = None) -> Iterator["Browser"]:
+    """The browser `find_chromium` finds, started with HARDENED_ARGS, closed afterwards,
+    trusting `ca_bundle` when given. Raises BrowserMissing (with how to install one) or
+    BrowserTrustError before starting anything."""
     executable = find_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(executable), args=list(HARDENED_ARGS)
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with tempfile.TemporaryDirectory(prefix="chromium-home-") as scratch:
+        env = None
+        if ca_bundle:
+            env = {**os.environ, "HOME": str(nss_home(ca_bundle, Path(scratch)))}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(executable), args=list(HARDENED_ARGS), env=env
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
 
 
 def new_context(

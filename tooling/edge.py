@@ -10,7 +10,14 @@ configured the way a platform's edge behaves, on loopback addresses only.
 - `client_ip_header="True-Client-IP"`: the edge also sets that header to the peer address,
   overwriting any the client sent (what Render's edge does with `True-Client-IP`).
 - `site_options`: more Caddyfile lines for the site block (e.g. `tls internal`, for a TLS
-  edge with its own CA; the address then is `https://`).
+  edge with its own CA; the address then is `https://`). Its root stays in Caddy's throwaway
+  state directory (`Edge.ca_certificate`): `skip_install_trust`, since Caddy otherwise adds
+  it to the machine's trust store (as root it can), and every client here would then trust
+  the edge without being told to, hiding exactly the CA problems a TLS edge is there to show.
+
+Caddy's own log never holds a credential: it logs the request headers of every failed
+proxying (a 502 while the service is down), so the key, bearer token, cookie and signature
+headers are deleted from its log entries.
 
 The service behind it counts the edge as one proxy hop (`TRUSTED_PROXY_HOPS=1`).
 """
@@ -28,6 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tooling.servers import free_port, stop
+
+# Request headers that carry credentials, as Caddy's log spells them (canonical form).
+CREDENTIAL_HEADERS = ("X-Api-Key", "Authorization", "Cookie", "Webhook-Signature")
 
 
 def caddy_problem() -> str | None:
@@ -71,7 +81,16 @@ def caddyfile(
     lines = [
         "{",
         "\tadmin off",
-        *([] if scheme == "https" else ["\tauto_https off"]),
+        *(["\tskip_install_trust"] if scheme == "https" else ["\tauto_https off"]),
+        "\tlog {",
+        "\t\toutput stderr",
+        "\t\tformat filter {",
+        "\t\t\twrap json",
+        "\t\t\tfields {",
+        *(f"\t\t\t\trequest>headers>{name} delete" for name in CREDENTIAL_HEADERS),
+        "\t\t\t}",
+        "\t\t}",
+        "\t}",
         "}",
         f"{scheme}://127.0.0.1:{port} {{",
         "\tbind 127.0.0.1",

@@ -6,6 +6,10 @@ tool, so a local run and a deployed run sit side by side and never overwrite eac
     reports/
       evidence.html                the page (python -m evidence)
       bench/                       benchmarks (python -m tooling.bench, ...)
+      rehearsal/                   the Render rehearsal (python -m tooling.rehearsal): a reports
+                                   root of its own (render/..., evidence.html) beside
+                                   summary.{md,json}, logs/<step>.log and runs/<step>/ (each
+                                   pytest, Postman and curl run of the rehearsal)
       seeded-bugs/                 the seeded-bug score (python -m tooling.seeded_bugs):
         score.json, summary.md
         <run>/                     `baseline` or a bug's name: pytest.txt, smoke.txt,
@@ -112,6 +116,47 @@ class SeededBugRun:
 
 
 @dataclass(frozen=True)
+class RehearsalRun:
+    """The Render rehearsal: its own reports root, so the real Render column is never
+    overwritten; the evidence run writes `render/...` and `evidence.html` here too."""
+
+    root: Path
+
+    @property
+    def reports(self) -> "Reports":
+        return Reports(self.root)
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def log(self, step: str) -> Path:
+        return self.logs / f"{step}.log"
+
+    @property
+    def curl(self) -> Path:
+        return self.root / "runs" / "curl"
+
+    def postman(self, step: str) -> Path:
+        return self.root / "runs" / "postman" / f"{step}.json"
+
+    def pytest_root(self, step: str) -> Path:
+        """A `--reports-dir` of its own per pytest run (`<it>/render/pytest/...`)."""
+        return self.root / "runs" / step
+
+    @property
+    def summary_md(self) -> Path:
+        return self.root / "summary.md"
+
+    @property
+    def summary_json(self) -> Path:
+        return self.root / "summary.json"
+
+    def relative(self, path: Path) -> str:
+        return self.reports.relative(path)
+
+
+@dataclass(frozen=True)
 class Reports:
     root: Path
 
@@ -129,6 +174,10 @@ class Reports:
     @property
     def bench(self) -> Path:
         return self.root / "bench"
+
+    @property
+    def rehearsal(self) -> Path:
+        return self.root / "rehearsal"
 
     @property
     def seeded_bugs(self) -> Path:

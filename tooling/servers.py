@@ -73,7 +73,8 @@ def wait_ready(base_url: str, timeout: float, process: subprocess.Popen | None =
 
 def warm_up(base_url: str, timeout: float, pause: float = 3) -> None:
     """Wait (bounded) for a deployment to answer /health: free-plan instances sleep and the
-    first request wakes them. Raises TimeoutError with the last thing seen."""
+    first request wakes them. Raises TimeoutError with the last thing seen (at once for a
+    certificate the client does not trust)."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
@@ -82,6 +83,10 @@ def warm_up(base_url: str, timeout: float, pause: float = 3) -> None:
             if response.status_code == 200:
                 return
             last = f"HTTP {response.status_code}"
+        except requests.exceptions.SSLError as exc:  # waiting does not fix a certificate
+            raise TimeoutError(
+                f"{base_url}/health: TLS: {exc} (a private CA: --ca-bundle or REQUESTS_CA_BUNDLE)"
+            ) from None
         except requests.RequestException as exc:
             last = exc.__class__.__name__
         time.sleep(pause)

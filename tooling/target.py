@@ -8,6 +8,14 @@ options and resolve them here:
     --webhook-secret / --api-key  or WEBHOOK_SECRET / API_KEY (prefer the environment:
                                   a command line is visible to every user in `ps`)
     --warmup-timeout SECONDS      how long to wait for a sleeping deployment
+    --ca-bundle PEM               the CA that signed the deployment's certificate, when it is
+                                  not a public one (a corporate CA, a local TLS edge); default
+                                  $REQUESTS_CA_BUNDLE, else $SSL_CERT_FILE
+
+One CA setting reaches every client: `trust_ca()` exports it as REQUESTS_CA_BUNDLE (and
+SSL_CERT_FILE where unset) for this process and `env()` for its subprocesses (requests,
+Schemathesis, Locust's setup), the curl recorder turns it into `--cacert`, and the browser
+steps import it into a private NSS database (tooling/browser.py): Chromium reads neither.
 
 Secrets never appear in a repr (pytest prints fixture values in failure messages, and those
 end up in JUnit XML, HTML reports and the evidence page).
@@ -16,6 +24,7 @@ end up in JUnit XML, HTML reports and the evidence page).
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +32,7 @@ KINDS = ("local", "render", "ngrok", "url")  # display order
 REMOTE_CHOICES = ("local", "ngrok", "render")  # `url` is implied by --base-url alone
 URL_ENV = {"render": "RENDER_URL", "ngrok": "NGROK_URL"}
 SECRET_ENV = "WEBHOOK_SECRET"
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # read in this order
 API_KEY_ENV = "API_KEY"
 DEFAULT_WARMUP_S = 180.0
 LABELS = {"local": "Local", "render": "Render", "ngrok": "ngrok", "url": "Deployment (URL)"}
@@ -49,6 +59,7 @@ class Target:
     backend: str = "remote"  # sqlite, postgres, remote
     server: Any = field(default=None, repr=False, compare=False)  # tooling.servers.LocalServer
     warmup_timeout: float = DEFAULT_WARMUP_S
+    ca_bundle: str | None = None  # CA certificates to trust: a PEM file or a directory of them
 
     @property
     def is_local(self) -> bool:
@@ -95,7 +106,30 @@ class Target:
             env[SECRET_ENV] = self.webhook_secret
         if self.api_key:
             env[API_KEY_ENV] = self.api_key
+        env.update(ca_env(self.ca_bundle))
         return env
+
+
+def ca_bundle_from(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The CA bundle a user set the usual way (REQUESTS_CA_BUNDLE, else SSL_CERT_FILE)."""
+    return next((environ[name] for name in CA_BUNDLE_ENV if environ.get(name)), None)
+
+
+def ca_env(ca_bundle: str | None, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The variables that carry `ca_bundle`: REQUESTS_CA_BUNDLE (requests, Schemathesis), and
+    SSL_CERT_FILE (Python's ssl, OpenSSL-based tools) unless the user has set one already."""
+    if not ca_bundle:
+        return {}
+    env = {CA_BUNDLE_ENV[0]: ca_bundle}
+    if not environ.get(CA_BUNDLE_ENV[1]):
+        env[CA_BUNDLE_ENV[1]] = ca_bundle
+    return env
+
+
+def trust_ca(target: Target) -> None:
+    """Make this process's clients (and so its subprocesses) trust the target's CA bundle;
+    a no-op without one."""
+    os.environ.update(ca_env(target.ca_bundle))
 
 
 # (flags, keyword arguments) of each option; the same for argparse and pytest's parser.
@@ -125,6 +159,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "seconds to wait for a sleeping deployment to answer /health",
         },
     ),
+    (
+        ("--ca-bundle",),
+        {
+            "default": None,
+            "help": "PEM file of the CA behind the deployment's certificate "
+            f"(default ${CA_BUNDLE_ENV[0]}, else ${CA_BUNDLE_ENV[1]})",
+        },
+    ),
 ]
 
 
@@ -141,6 +183,7 @@ def resolve(
     api_key: str | None = None,
     *,
     warmup_timeout: float = DEFAULT_WARMUP_S,
+    ca_bundle: str | None = None,
     environ: Mapping[str, str] = os.environ,
     need_secret: bool = True,
 ) -> Target:
@@ -149,8 +192,18 @@ def resolve(
     if kind not in KINDS:
         raise TargetError(f"unknown target {kind!r}: one of {', '.join(KINDS)}")
     api_key = api_key or environ.get(API_KEY_ENV) or None
+    ca_bundle = ca_bundle or ca_bundle_from(environ)
+    if ca_bundle:
+        path = Path(ca_bundle).expanduser().resolve()
+        if not path.exists():  # a PEM file, or a directory of them (c_rehash), as for requests
+            raise TargetError(
+                f"CA bundle {ca_bundle} does not exist (--ca-bundle or $REQUESTS_CA_BUNDLE)"
+            )
+        ca_bundle = str(path)
     if kind == "local":
-        return Target("local", "local", api_key=api_key, warmup_timeout=warmup_timeout)
+        return Target(
+            "local", "local", api_key=api_key, warmup_timeout=warmup_timeout, ca_bundle=ca_bundle
+        )
     env_name = URL_ENV.get(kind)
     base_url = base_url or (environ.get(env_name) if env_name else None)
     if not base_url:
@@ -170,6 +223,7 @@ def resolve(
         webhook_secret=secret,
         api_key=api_key,
         warmup_timeout=warmup_timeout,
+        ca_bundle=ca_bundle,
     )
 
 
@@ -181,5 +235,6 @@ def from_options(options: Any, **kwargs: Any) -> Target:
         getattr(options, "webhook_secret", None),
         getattr(options, "api_key", None),
         warmup_timeout=getattr(options, "warmup_timeout", DEFAULT_WARMUP_S),
+        ca_bundle=getattr(options, "ca_bundle", None),
         **kwargs,
     )

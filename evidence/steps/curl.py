@@ -90,12 +90,10 @@ def summary(path: Path) -> str:
 
 def run(ctx: Context) -> StepResult:
     target, out = ctx.target, ctx.reports.curl(ctx.name)
-    # the recorder takes its secrets on the command line only; the command is masked in
-    # the console, the log and the manifest
+    # the secret, the key and the CA reach the recorder through the environment (ctx.env),
+    # never its command line (`ps`); the recorder hands the key to curl on stdin
     command = [sys.executable, "suites/curl_transcript.py", "--base-url", target.base_url or ""]
-    command += ["--webhook-secret", target.webhook_secret or "", "--out", str(out)]
-    if target.api_key:
-        command += ["--api-key", target.api_key]
+    command += ["--warmup-timeout", f"{target.warmup_timeout:g}", "--out", str(out)]
     return ctx.single(command, lambda: summary(out / "transcript.json"))
 
 

@@ -42,7 +42,7 @@ from tooling.loadtest import thresholds
 from tooling.loadtest.cpu import CpuSampler
 from tooling.loadtest.summarize import capacity_steps, hot_spots, markdown, stats_from_json
 from tooling.servers import throwaway_service, warm_up
-from tooling.target import Target, TargetError, add_options, from_options
+from tooling.target import Target, TargetError, add_options, from_options, trust_ca
 
 P99_TARGET_MS = 100.0
 OUTPUTS = (  # what one run writes, after the scenario name
@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TargetError, thresholds.ThresholdError) as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
+    trust_ca(selected)  # the setup's requests and Locust's users (through the environment)
     print(
         f"thresholds ({args.scenario}): " + ("; ".join(t.spec for t in limits) or "none"),
         flush=True,
