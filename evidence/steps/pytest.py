@@ -189,7 +189,9 @@ def run(ctx: Context) -> StepResult:
             command.append(f"--target={target.kind}")
         command += ["--base-url", target.base_url or ""]
         command += ["--warmup-timeout", f"{target.warmup_timeout:g}", "-m", "not heavy"]
-    command += ["--reports-dir", str(ctx.root.root), *shlex.split(ctx.options.pytest_args)]
+    # one token: a separate value that names an existing directory outside the checkout
+    # would be read by pytest as a test path too
+    command += [f"--reports-dir={ctx.root.root}", *shlex.split(ctx.options.pytest_args)]
     return ctx.single(command, lambda: _counts(ctx.reports))
 
 

@@ -141,8 +141,7 @@ def suite_command(base_url: str, run: SeededBugRun, files: list[str], maxfail: i
         *files,
         "--base-url",
         base_url,
-        "--reports-dir",
-        str(run.root),
+        f"--reports-dir={run.root}",  # one token: pytest would read a separate one as a path
         "--warmup-timeout",
         "60",
         f"--maxfail={maxfail}",
