@@ -13,8 +13,9 @@ REQUESTS_CA_BUNDLE / SSL_CERT_FILE / CURL_CA_BUNDLE as for the other tools) beco
 (--warmup-timeout, default 180 s like the suites'; 0: none): a sleeping or still-starting
 deployment gives a wait, not 20 failed steps.
 
-Writes reports/curl/transcript.md (for people) and transcript.json (for the evidence
-report). Exit code 1 when a step's status is not the documented one.
+Writes transcript.md (for people) and transcript.json (for the evidence report) into --out
+(the evidence builder passes reports/<kind>/curl/<target>/; by hand, any directory). Exit
+code 1 when a step's status is not the documented one.
 """
 
 import argparse
@@ -31,7 +32,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 WARMUP_S = 180.0  # = tooling.target.DEFAULT_WARMUP_S (the suites' --warmup-timeout)
 WARMUP_PAUSE_S = 3.0
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
@@ -315,7 +315,9 @@ def main() -> int:
         default=float(env.get("WARMUP_TIMEOUT") or WARMUP_S),
         help=f"seconds to wait for /health to answer 200 first (default {WARMUP_S:g}; 0: none)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "curl")
+    parser.add_argument(
+        "--out", type=Path, default=Path("curl-transcript"), help="directory for the transcript"
+    )
     args = parser.parse_args()
     if not args.base_url:
         parser.error("--base-url (or $BASE_URL) is required")
