@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 from service import models  # noqa: F401  (registers the tables)
 from service.config import get_settings
-from service.db import create_db_engine
+from service.engines import create_db_engine
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):

@@ -93,9 +93,7 @@ class Settings(BaseSettings):
 
     @property
     def effective_auth_failure_limit(self) -> str | None:
-        if self.auth_failure_limit is not None:
-            return self.auth_failure_limit.strip() or None
-        return PRODUCTION_AUTH_FAILURE_LIMIT if self.environment == "production" else None
+        return self._limit(self.auth_failure_limit, PRODUCTION_AUTH_FAILURE_LIMIT)
 
     @property
     def metrics_served(self) -> bool:
@@ -134,9 +132,13 @@ class Settings(BaseSettings):
 
     @property
     def effective_rate_limit(self) -> str | None:
-        if self.rate_limit is not None:
-            return self.rate_limit.strip() or None
-        return PRODUCTION_RATE_LIMIT if self.environment == "production" else None
+        return self._limit(self.rate_limit, PRODUCTION_RATE_LIMIT)
+
+    def _limit(self, value: str | None, production_default: str) -> str | None:
+        """A limit as set (blank: none); unset, the production default in production."""
+        if value is not None:
+            return value.strip() or None
+        return production_default if self.environment == "production" else None
 
     @property
     def should_migrate_on_start(self) -> bool:

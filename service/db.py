@@ -43,11 +43,7 @@ time, ends `503 database_busy` with `Retry-After`, rolled back; a lost connectio
 `503 database_unavailable`. Nothing waits without a limit, and `/health` never waits on
 the database at all.
 
-SQLite transactions: the driver's implicit BEGIN is switched off and we emit our own,
-`BEGIN` for reads and `BEGIN IMMEDIATE` for writes, so a writer takes the write lock up
-front and a concurrent writer (another worker process) waits on `busy_timeout` instead of
-failing with "database is locked" half-way through (past it: `503 database_busy`). Reads
-never take the write lock (a BEGIN IMMEDIATE read serialises every read).
+How each engine connects (pool, timeouts, SQLite's pragmas and BEGINs): service.engines.
 """
 
 import asyncio
@@ -56,19 +52,23 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session
 
 from service.config import Settings
+from service.engines import (
+    SQLITE_UNIT,
+    SqliteUnit,
+    create_db_engine,
+    pool_connections,
+    ready_engine,
+)
 from service.errors import ApiError
 
 log = logging.getLogger("service.db")
@@ -129,7 +129,7 @@ class Database:
             self._binds = {READ: autocommit, STATEMENT: autocommit, WRITE: engine}
         # PostgreSQL: every unit; SQLite: only a unit that found the write lock taken.
         self._runner = _ThreadRunner(self._binds, settings)
-        self._ready_engine = engine if self.is_sqlite else _ready_engine(engine.url, settings)
+        self._ready_engine = engine if self.is_sqlite else ready_engine(engine.url, settings)
         self._ready_threads = ThreadPoolExecutor(2, thread_name_prefix="db-ready")
 
     async def read(self, rule: Rule[T], /, *args: Any, **kwargs: Any) -> T:
@@ -164,8 +164,8 @@ class Database:
         """On the loop, without waiting for a lock; if the lock is taken (another process is
         writing) before the unit committed anything, again in a thread that waits for it
         (`SQLITE_BUSY_TIMEOUT_MS`), so the loop and `/health` never wait on SQLite."""
-        unit = _SqliteUnit()
-        token = _SQLITE_UNIT.set(unit)
+        unit = SqliteUnit()
+        token = SQLITE_UNIT.set(unit)
         try:
             with Session(self._binds[kind], expire_on_commit=False) as session:
                 return _in_session(session, kind, rule, args, kwargs)
@@ -174,7 +174,7 @@ class Database:
             if not (_sqlite_locked(exc) and unit.commits == 0):
                 raise _unavailable_or_busy(exc) from None
         finally:
-            _SQLITE_UNIT.reset(token)
+            SQLITE_UNIT.reset(token)
         try:  # nothing was written: the same unit, off the loop, waiting for the lock
             return await self._runner.run(kind, rule, args, kwargs)
         except (OperationalError, sqlite3.OperationalError) as exc:
@@ -244,16 +244,6 @@ class _ThreadRunner:
         self._threads.shutdown(wait=True)
 
 
-class _SqliteUnit:
-    """A SQLite unit running on the event loop: its first BEGIN must not wait for a lock."""
-
-    commits = 0
-
-
-# Set only around a unit on the loop; threads (and tests, tooling) see None: they wait.
-_SQLITE_UNIT: ContextVar[_SqliteUnit | None] = ContextVar("sqlite_unit", default=None)
-
-
 def _sqlite_locked(exc: Exception) -> bool:
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     name = getattr(orig, "sqlite_errorname", "")
@@ -283,113 +273,8 @@ def _unavailable_or_busy(exc: DBAPIError | sqlite3.OperationalError) -> Exceptio
     return exc
 
 
-def _connect_args(url, settings: Settings, statement_timeout_ms: int | None = None) -> dict:
-    """Per-connection server settings, sent in the start-up packet (no round trip). An
-    `options` or `application_name` in DATABASE_URL is kept."""
-    query = make_url(url).query
-    given = query.get("options", "")
-    statement_ms = (
-        settings.db_statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
-    )
-    options = [
-        given if isinstance(given, str) else " ".join(given),
-        f"-c statement_timeout={int(statement_ms)}",
-        f"-c lock_timeout={int(settings.db_lock_timeout_ms)}",
-    ]
-    args: dict[str, Any] = {
-        "options": " ".join(option for option in options if option),
-        "connect_timeout": int(settings.db_connect_timeout_s),
-    }
-    if "application_name" not in query:
-        args["application_name"] = "orders-inventory"
-    return args
-
-
-def _ready_engine(url, settings: Settings) -> Engine:
-    """One connection for `/ready`, its waits bounded by the readiness timeout."""
-    args = _connect_args(url, settings, statement_timeout_ms=int(settings.ready_timeout_s * 1000))
-    args["connect_timeout"] = max(1, int(settings.ready_timeout_s))
-    return create_engine(
-        url,
-        pool_size=1,
-        max_overflow=0,
-        pool_timeout=settings.ready_timeout_s,
-        isolation_level="AUTOCOMMIT",  # SELECT 1 alone: one round trip
-        connect_args=args,
-    )
-
-
-def pool_connections(settings: Settings) -> int:
-    """Connections per worker process on PostgreSQL, and units of work in flight at once."""
-    return settings.db_pool_size + settings.db_max_overflow
-
-
 def create_database(settings: Settings) -> Database:
     return Database(create_db_engine(settings.database_url, settings), settings)
-
-
-def create_db_engine(url: str, settings: Settings | None = None) -> Engine:
-    settings = settings or Settings()
-    if not url.startswith("sqlite"):
-        return create_engine(
-            url,
-            # As many connections as units run at once, each kept once opened: an overflow
-            # connection closed on return and reopened under the next burst cost ~6% of the
-            # worker's CPU (and a fork on the server, and round trips at connect).
-            pool_size=pool_connections(settings),
-            max_overflow=0,
-            pool_timeout=settings.db_pool_timeout_s,
-            pool_pre_ping=False,  # a round trip per checkout; dead connections are recycled
-            pool_recycle=1800,
-            connect_args=_connect_args(url, settings),
-        )
-    engine = create_engine(url, connect_args={"check_same_thread": False})
-    _ensure_sqlite_directory(url)
-    busy_timeout = settings.sqlite_busy_timeout_ms
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, record) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
-        record.info["busy_timeout"] = busy_timeout
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "")
-        # On the loop, a unit's first transaction does not wait for another process's lock
-        # (Database._run_sqlite moves it to a thread instead); everything else waits.
-        unit = _SQLITE_UNIT.get()
-        wait = busy_timeout if unit is None or unit.commits else 0
-        info = conn.connection.info
-        driver = conn.connection.driver_connection
-        if info.get("busy_timeout") != wait:
-            driver.execute(f"PRAGMA busy_timeout = {int(wait)}")
-            info["busy_timeout"] = wait
-        # Straight to the driver: SQLAlchemy's execute path for a bare BEGIN (events,
-        # cursor bookkeeping) was ~3% of the service's CPU under load.
-        driver.execute(_BEGIN[mode])
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(_conn) -> None:
-        unit = _SQLITE_UNIT.get()
-        if unit is not None:
-            unit.commits += 1
-
-    return engine
-
-
-_BEGIN = {"": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
-
-
-def _ensure_sqlite_directory(url: str) -> None:
-    path = url.split("///", 1)[-1].split("?", 1)[0]
-    if path and path != ":memory:":
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
 @contextmanager

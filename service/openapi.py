@@ -72,6 +72,27 @@ def problems(*codes: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def route_responses(
+    *codes: str,
+    write: bool = False,
+    example: dict | None = None,
+    status: int = 200,
+    description: str | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route over the database: its own `codes`, then what every such
+    route can answer (`validation_error`, the database's 503s and, for a `write`, the write
+    guard's keys, limits and body size), and the success response's `example`."""
+    errors = problems(
+        *codes, "validation_error", *(WRITE_ERRORS if write else ()), *DATABASE_ERRORS
+    )
+    if example is None:
+        return errors
+    success: dict[str, Any] = {"content": {"application/json": {"example": example}}}
+    if description:
+        success["description"] = description
+    return {status: success, **errors}
+
+
 def finalize_openapi(
     app: FastAPI, extra_models: tuple = (), api_keys: bool = False
 ) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from service.errors import ApiError
 from service.models import Order, OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Product
-from service.sql import is_postgres, one_statement, public_columns, sort_orders
+from service.sql import found_or_raise, is_postgres, one_statement, public_columns, sort_orders
 from service.types import IdColumnType, UTCDateTime, utcnow
 
 products = Product.__table__
@@ -136,13 +136,8 @@ def place_order(session: Session, data: OrderCreate) -> Row:
 
 
 def get_order(session: Session, order_id: int, *, for_update: bool = False) -> Row:
-    query = (
-        _GET_ORDER.with_for_update() if for_update else _GET_ORDER
-    )  # FOR UPDATE: no-op on SQLite
-    row = session.execute(query, {"order_id": order_id}).mappings().first()
-    if row is None:
-        raise ApiError("order_not_found", id=order_id)
-    return row
+    query = _GET_ORDER.with_for_update() if for_update else _GET_ORDER  # no-op on SQLite
+    return found_or_raise(session, query, {"order_id": order_id}, "order_not_found", id=order_id)
 
 
 def list_orders(

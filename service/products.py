@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from service.errors import ApiError
 from service.models import Order, Product, ProductCreate, ProductPublic, ProductUpdate
-from service.sql import one_statement, public_columns, sort_orders
+from service.sql import found_or_raise, one_statement, public_columns, sort_orders
 from service.types import utcnow
 
 products = Product.__table__
@@ -49,10 +49,8 @@ def create_product(session: Session, data: ProductCreate) -> Row:
 
 
 def get_product(session: Session, product_id: int) -> Row:
-    row = session.execute(_GET_PRODUCT, {"product_id": product_id}).mappings().first()
-    if row is None:
-        raise ApiError("product_not_found", id=product_id)
-    return row
+    params = {"product_id": product_id}
+    return found_or_raise(session, _GET_PRODUCT, params, "product_not_found", id=product_id)
 
 
 def list_products(

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Executable, RowMapping, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from service.errors import ApiError
 
 
 def public_columns(table: Table, model: type[BaseModel]) -> list[Column]:
@@ -52,6 +54,16 @@ def one_statement(rule: F) -> F:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def found_or_raise(
+    session: Session, statement: Executable, params: dict, code: str, **extras: Any
+) -> RowMapping:
+    """The row the statement finds, or `ApiError(code, **extras)` (a 404 not found)."""
+    row = session.execute(statement, params).mappings().first()
+    if row is None:
+        raise ApiError(code, **extras)
+    return row
 
 
 def insert_if_absent(session: Session, table: Table, values: dict) -> bool:

@@ -11,37 +11,30 @@ from service.db import DatabaseDep
 from service.errors import PROBLEM_JSON, request_id_of
 from service.metrics import ORDERS_CREATED
 from service.models import OrderCreate, OrderPublic, OrderStatus, OrderUpdate, Page
-from service.openapi import DATABASE_ERRORS, WRITE_ERRORS, problems
+from service.openapi import route_responses
 from service.responses import json_response, page_response
 from service.routes.examples import ORDER_CREATE_EXAMPLES, ORDER_EXAMPLE, ORDER_UPDATE_EXAMPLES
-from service.routes.params import Limit, Offset, OrderId, partial_update
-from service.security import WriteGuard
+from service.routes.params import Limit, Offset, OrderId, partial_update, write_route
 from service.types import MAX_ID
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
-_OK_EXAMPLE = {"content": {"application/json": {"example": ORDER_EXAMPLE}}}
-
 
 @router.post(
     "",
-    dependencies=[WriteGuard],
     status_code=201,
     response_model=OrderPublic,
     summary="Place an order",
-    responses={
-        201: {**_OK_EXAMPLE, "description": "Created (PENDING); `Location` names the order"},
-        **problems(
-            "product_not_found",
-            "invalid_idempotency_key",
-            "insufficient_stock",
-            "idempotency_key_in_flight",
-            "validation_error",
-            "idempotency_key_reused",
-            *WRITE_ERRORS,
-            *DATABASE_ERRORS,
-        ),
-    },
+    **write_route(
+        "product_not_found",
+        "invalid_idempotency_key",
+        "insufficient_stock",
+        "idempotency_key_in_flight",
+        "idempotency_key_reused",
+        example=ORDER_EXAMPLE,
+        status=201,
+        description="Created (PENDING); `Location` names the order",
+    ),
 )
 async def create_order(
     body: Annotated[OrderCreate, Body(openapi_examples=ORDER_CREATE_EXAMPLES)],
@@ -81,7 +74,7 @@ async def create_order(
     "",
     response_model=Page[OrderPublic],
     summary="List orders",
-    responses=problems("validation_error", *DATABASE_ERRORS),
+    responses=route_responses(),
 )
 async def list_orders(
     db: DatabaseDep,
@@ -108,28 +101,13 @@ async def list_orders(
     "/{order_id}",
     response_model=OrderPublic,
     summary="Get an order",
-    responses={
-        200: _OK_EXAMPLE,
-        **problems("order_not_found", "validation_error", *DATABASE_ERRORS),
-    },
+    responses=route_responses("order_not_found", example=ORDER_EXAMPLE),
 )
 async def get_order(order_id: OrderId, db: DatabaseDep) -> Any:
     """Everything needed to track an order: status, amounts, payment, timestamps."""
     return json_response(await db.read(rules.get_order, order_id))
 
 
-_UPDATE_RESPONSES = {
-    200: _OK_EXAMPLE,
-    **problems(
-        "order_not_found",
-        "invalid_transition",
-        "insufficient_stock",
-        "order_not_pending",
-        "validation_error",
-        *WRITE_ERRORS,
-        *DATABASE_ERRORS,
-    ),
-}
 _UPDATE_DOC = (
     "Body: any of `status`, `quantity`. `quantity` changes only while PENDING (stock is "
     "adjusted atomically; 409 if short). Status changes: PENDING->CANCELED, "
@@ -143,11 +121,16 @@ _UPDATE_DOC = (
     router,
     "/{order_id}",
     "order",
-    dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Update an order (partial)",
     description=_UPDATE_DOC,
-    responses=_UPDATE_RESPONSES,
+    **write_route(
+        "order_not_found",
+        "invalid_transition",
+        "insufficient_stock",
+        "order_not_pending",
+        example=ORDER_EXAMPLE,
+    ),
 )
 async def update_order(
     order_id: OrderId,
@@ -159,19 +142,9 @@ async def update_order(
 
 @router.post(
     "/{order_id}/cancel",
-    dependencies=[WriteGuard],
     response_model=OrderPublic,
     summary="Cancel an order",
-    responses={
-        200: _OK_EXAMPLE,
-        **problems(
-            "order_not_found",
-            "invalid_transition",
-            "validation_error",
-            *WRITE_ERRORS,
-            *DATABASE_ERRORS,
-        ),
-    },
+    **write_route("order_not_found", "invalid_transition", example=ORDER_EXAMPLE),
 )
 async def cancel_order(order_id: OrderId, db: DatabaseDep) -> Any:
     """Same as `PUT {"status": "CANCELED"}`: the quantity goes back to stock exactly once,
@@ -181,17 +154,10 @@ async def cancel_order(order_id: OrderId, db: DatabaseDep) -> Any:
 
 @router.delete(
     "/{order_id}",
-    dependencies=[WriteGuard],
     status_code=204,
     response_class=Response,
     summary="Delete an order",
-    responses=problems(
-        "order_not_found",
-        "order_not_deletable",
-        "validation_error",
-        *WRITE_ERRORS,
-        *DATABASE_ERRORS,
-    ),
+    **write_route("order_not_found", "order_not_deletable"),
 )
 async def delete_order(order_id: OrderId, db: DatabaseDep) -> Response:
     """Only an order never paid: PENDING (its stock comes back) or CANCELED. Paid orders

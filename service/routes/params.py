@@ -1,10 +1,13 @@
-"""What the resource routers share: query and path parameters, and the PUT/PATCH pair."""
+"""What the resource routers share: query and path parameters, the options of a write
+route, and the PUT/PATCH pair."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from service.openapi import route_responses
+from service.security import WriteGuard
 from service.types import MAX_ID
 
 # Any integer up to 2**53 - 1 (exact in JSON and JavaScript clients) is a well-formed id;
@@ -15,6 +18,15 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")]
 # NUL is refused up front: PostgreSQL text cannot hold it.
 SafeText = r"^[^\x00]*$"
+
+
+def write_route(*codes: str, **response_options: Any) -> dict[str, Any]:
+    """Options of a route that writes: the write guard (API key, rate limit, body size)
+    and the responses it documents, the guard's included (`route_responses`)."""
+    return {
+        "dependencies": [WriteGuard],
+        "responses": route_responses(*codes, write=True, **response_options),
+    }
 
 
 def partial_update(router: APIRouter, path: str, name: str, **options: Any) -> Callable:

@@ -7,31 +7,29 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from service import products as rules
 from service.db import DatabaseDep
 from service.models import Page, ProductCreate, ProductPublic, ProductUpdate
-from service.openapi import DATABASE_ERRORS, WRITE_ERRORS, problems
+from service.openapi import route_responses
 from service.responses import json_response, page_response
 from service.routes.examples import (
     PRODUCT_CREATE_EXAMPLES,
     PRODUCT_EXAMPLE,
     PRODUCT_UPDATE_EXAMPLES,
 )
-from service.routes.params import Limit, Offset, ProductId, SafeText, partial_update
-from service.security import WriteGuard
+from service.routes.params import Limit, Offset, ProductId, SafeText, partial_update, write_route
 
 router = APIRouter(prefix="/products", tags=["products"])
-
-_OK_EXAMPLE = {"content": {"application/json": {"example": PRODUCT_EXAMPLE}}}
 
 
 @router.post(
     "",
-    dependencies=[WriteGuard],
     status_code=201,
     response_model=ProductPublic,
     summary="Create a product",
-    responses={
-        201: {**_OK_EXAMPLE, "description": "Created; `Location` names the new product"},
-        **problems("duplicate_sku", "validation_error", *WRITE_ERRORS, *DATABASE_ERRORS),
-    },
+    **write_route(
+        "duplicate_sku",
+        example=PRODUCT_EXAMPLE,
+        status=201,
+        description="Created; `Location` names the new product",
+    ),
 )
 async def create_product(
     body: Annotated[ProductCreate, Body(openapi_examples=PRODUCT_CREATE_EXAMPLES)],
@@ -47,7 +45,7 @@ async def create_product(
     "",
     response_model=Page[ProductPublic],
     summary="List products",
-    responses=problems("validation_error", *DATABASE_ERRORS),
+    responses=route_responses(),
 )
 async def list_products(
     db: DatabaseDep,
@@ -74,21 +72,12 @@ async def list_products(
     "/{product_id}",
     response_model=ProductPublic,
     summary="Get a product",
-    responses={
-        200: _OK_EXAMPLE,
-        **problems("product_not_found", "validation_error", *DATABASE_ERRORS),
-    },
+    responses=route_responses("product_not_found", example=PRODUCT_EXAMPLE),
 )
 async def get_product(product_id: ProductId, db: DatabaseDep) -> Any:
     return json_response(await db.read(rules.get_product, product_id))
 
 
-_UPDATE_RESPONSES = {
-    200: _OK_EXAMPLE,
-    **problems(
-        "product_not_found", "duplicate_sku", "validation_error", *WRITE_ERRORS, *DATABASE_ERRORS
-    ),
-}
 _UPDATE_DOC = (
     "Partial update: any non-empty subset of `sku`, `name`, `price`, `stock`. "
     "`id`, timestamps, unknown fields, `null` values or an empty body are 422. "
@@ -100,11 +89,10 @@ _UPDATE_DOC = (
     router,
     "/{product_id}",
     "product",
-    dependencies=[WriteGuard],
     response_model=ProductPublic,
     summary="Update a product (partial)",
     description=_UPDATE_DOC,
-    responses=_UPDATE_RESPONSES,
+    **write_route("product_not_found", "duplicate_sku", example=PRODUCT_EXAMPLE),
 )
 async def update_product(
     product_id: ProductId,
@@ -116,17 +104,10 @@ async def update_product(
 
 @router.delete(
     "/{product_id}",
-    dependencies=[WriteGuard],
     status_code=204,
     response_class=Response,
     summary="Delete a product",
-    responses=problems(
-        "product_not_found",
-        "product_has_orders",
-        "validation_error",
-        *WRITE_ERRORS,
-        *DATABASE_ERRORS,
-    ),
+    **write_route("product_not_found", "product_has_orders"),
 )
 async def delete_product(product_id: ProductId, db: DatabaseDep) -> Response:
     """Only a product no order references; otherwise `409 product_has_orders`."""

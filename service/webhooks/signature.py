@@ -15,6 +15,19 @@ from collections.abc import Mapping
 
 from service.problems import CATALOGUE
 
+__all__ = [
+    "INVALID_SIGNATURE",
+    "STALE_WEBHOOK",
+    "WebhookSecretError",
+    "WebhookVerificationError",
+    "generate_secret",
+    "parse_secret",
+    "parse_secrets",
+    "sign",
+    "sign_headers",
+    "verify",
+]
+
 SECRET_PREFIX = "whsec_"
 MIN_SECRET_BYTES = 24
 DEFAULT_TOLERANCE = 300  # seconds, as in the reference libraries

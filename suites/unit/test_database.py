@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from service import products
 from service.config import Settings
-from service.db import Database, create_db_engine
+from service.db import Database
+from service.engines import create_db_engine
 from service.errors import ApiError
 from service.migrate import upgrade
 from service.models import Product, ProductCreate
