@@ -35,33 +35,33 @@ Options (command line or environment): --webhook-secret (WEBHOOK_SECRET), --api-
 (API_KEY: sent as X-API-Key on writes), --skip-pay (LOCUST_SKIP_PAY), --no-wait
 (LOCUST_NO_WAIT: zero think time, for the capacity scenario), --thresholds
 (LOCUST_THRESHOLDS), --catalogue-size, --initial-stock, --run-id, --outcomes-file.
+
+Layout: Locust finds the users, options and listeners here; the helpers they call (catalogue
+seeding, the signed webhook, thresholds check, outcomes file) are imported from
+tooling/loadtest/locust_support.py like tooling.loadtest.thresholds: run Locust from the
+repository root (`locust -f locust/locustfile.py`), which Locust puts on sys.path. Not a sibling
+in locust/: that folder is on sys.path only while Locust imports this file, a sibling's
+top-level name could clash with an installed one, and `-f locust/` would load it too.
 """
 
 import itertools
-import json
 import logging
 import random
 import secrets
-import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import gevent
-import requests
 
 # (ruff sorts `locust` as first-party because of this directory's name; it is the library)
 from locust import FastHttpUser, between, constant, events, runners, task
 from standardwebhooks.webhooks import Webhook  # the reference signer: no project import
 
-if str(Path(__file__).resolve().parents[1]) not in sys.path:  # `locust -f` from anywhere
-    sys.path.append(str(Path(__file__).resolve().parents[1]))
-from tooling.loadtest import thresholds
+from tooling.loadtest import locust_support, thresholds
 
 log = logging.getLogger("locustfile")
 
-NOUNS = ("mug", "lamp", "chair", "kettle", "notebook", "scarf", "backpack", "candle", "teapot")
 LIST_PAGE = 20
 
 
@@ -158,7 +158,9 @@ def _create_catalogue(environment, **_kwargs) -> None:
                 )
             # the current secret: WEBHOOK_SECRET may list "current,previous"
             Run.signer = Webhook(options.webhook_secret.split(",")[0].strip())
-        Run.product_ids = _post_products(environment.host, options.catalogue_size)
+        Run.product_ids = locust_support.post_products(
+            environment.host, options.catalogue_size, Run.id, Run.par_stock, Run.write_headers
+        )
     except Exception as exc:
         log.error("setup failed, stopping: %s", exc)
         environment.process_exit_code = 2
@@ -166,27 +168,6 @@ def _create_catalogue(environment, **_kwargs) -> None:
         gevent.spawn(environment.runner.quit)  # after start() returns, so nothing waits on -t
         return
     log.info("run %s: created %d products", Run.id, len(Run.product_ids))
-
-
-def _post_products(host: str, count: int) -> list[int]:
-    ids = []
-    with requests.Session() as http:
-        for n in range(1, count + 1):
-            body = {
-                "sku": f"LC-{Run.id}-{n:04d}",
-                "name": f"Locust {Run.id} {NOUNS[n % len(NOUNS)]} {n}",
-                "price": round(random.uniform(1, 500), 2),
-                "stock": Run.par_stock,
-            }
-            response = http.post(
-                f"{host.rstrip('/')}/products", json=body, headers=Run.write_headers, timeout=30
-            )
-            if response.status_code != 201:
-                raise RuntimeError(
-                    f"POST /products -> {response.status_code}: {response.text[:300]}"
-                )
-            ids.append(response.json()["id"])
-    return ids
 
 
 # --- judging responses -----------------------------------------------------------------------
@@ -254,7 +235,7 @@ class Shopper(ApiUser):
                 ("page", {"limit": LIST_PAGE, "offset": self._random_offset()}),
                 ("in_stock", {"in_stock": "true", "limit": LIST_PAGE}),
                 ("sort=-price", {"sort": "-price", "limit": LIST_PAGE}),
-                ("q", {"q": random.choice(NOUNS), "limit": LIST_PAGE}),
+                ("q", {"q": random.choice(locust_support.NOUNS), "limit": LIST_PAGE}),
             )
         )
         with self.call("GET", "/products", f"/products?{kind}", params=params) as response:
@@ -285,24 +266,7 @@ class Shopper(ApiUser):
 
     def pay(self, order: dict) -> bool:
         """The provider's `payment.succeeded`, signed as Standard Webhooks v1."""
-        event = {
-            "type": "payment.succeeded",
-            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-            "data": {
-                "order_id": order["id"],
-                "payment_id": f"pay_{Run.id}_{order['id']}",
-                "amount": order["total"],
-                "currency": "USD",
-            },
-        }
-        body = json.dumps(event)
-        msg_id, now = f"msg_{secrets.token_hex(12)}", datetime.now(UTC)
-        headers = {
-            "Content-Type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Run.signer.sign(msg_id, now, body),
-        }
+        body, headers = locust_support.signed_payment(Run.signer, order, Run.id)
         with self.call(
             "POST",
             "/webhooks/payment",
@@ -349,49 +313,15 @@ class Admin(ApiUser):
 # --- pass/fail -------------------------------------------------------------------------------
 
 
-def live_figures(stats) -> tuple[list[dict], dict]:
-    """Locust's in-memory stats in the summary's shape (tooling/loadtest/summarize.py)."""
-
-    def figures(entry) -> dict:
-        requests_done = entry.num_requests
-        return {
-            "method": entry.method or "",
-            "name": entry.name,
-            "requests": requests_done,
-            "failures": entry.num_failures,
-            "error_rate": entry.num_failures / requests_done if requests_done else 0.0,
-            "median": entry.get_response_time_percentile(0.5) if requests_done else None,
-            "p95": entry.get_response_time_percentile(0.95) if requests_done else None,
-            "p99": entry.get_response_time_percentile(0.99) if requests_done else None,
-        }
-
-    endpoints = [figures(e) for e in stats.entries.values() if e.num_requests or e.num_failures]
-    return endpoints, figures(stats.total)
-
-
 @events.quitting.add_listener
 def _check_thresholds(environment, **_kwargs) -> None:
     """k6-style thresholds on the final stats: Locust's exit code says whether they held."""
-    options = environment.parsed_options
-    if (
-        options is None
-        or not options.thresholds
-        or isinstance(environment.runner, runners.WorkerRunner)
-    ):
+    options, runner = environment.parsed_options, environment.runner
+    if options is None or not options.thresholds or isinstance(runner, runners.WorkerRunner):
         return
-    try:
-        limits = [thresholds.parse(spec) for spec in thresholds.split(options.thresholds)]
-    except thresholds.ThresholdError as exc:
-        log.error("thresholds: %s", exc)
-        environment.process_exit_code = 2
-        return
-    outcomes = thresholds.evaluate(limits, *live_figures(environment.stats))
-    for line in thresholds.report(outcomes):
-        log.info(line)
-    if environment.process_exit_code:  # a setup failure (2) stays what it is
-        return
-    missed = any(not o.met for o in outcomes)
-    environment.process_exit_code = thresholds.MISSED_EXIT_CODE if missed else 0
+    environment.process_exit_code = locust_support.check_thresholds(
+        options.thresholds, environment.stats, environment.process_exit_code, log
+    )
 
 
 # --- results that Locust's own reports leave out ---------------------------------------------
@@ -404,22 +334,11 @@ def _write_outcomes(exit_code: int, **_kwargs) -> None:
     path = environment.parsed_options.outcomes_file if environment.parsed_options else ""
     if not path:
         return
-    errors = sorted(environment.stats.errors.values(), key=lambda e: -e.occurrences)
-    outcome = {
+    record = {
         "run_id": Run.id,
         "exit_code": exit_code,
         "paid": Run.pay,
         "products": len(Run.product_ids),
         "expected_non_2xx": dict(Run.expected),
-        "errors": [
-            {
-                "method": e.method,
-                "name": e.name,
-                "error": e.parse_error(e.error),
-                "occurrences": e.occurrences,
-            }
-            for e in errors
-        ],
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(outcome, indent=2))
+    locust_support.write_outcomes(Path(path), environment.stats, record)

@@ -1,4 +1,4 @@
-"""The Render rehearsal's parts (tooling/rehearsal.py; the whole stage is `.ci/run`'s stage 5)
+"""The Render rehearsal's parts (tooling/rehearsal/; the whole stage is `.ci/run`'s stage 5)
 and the one CA setting it relies on: from REQUESTS_CA_BUNDLE / SSL_CERT_FILE / --ca-bundle to
 the Python clients, to curl (`--cacert`) and to Chromium (a private NSS database), checked
 against a real Caddy TLS edge with its own CA."""

@@ -33,11 +33,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from tooling.exchange import SENSITIVE_HEADERS
 from tooling.servers import free_port, stop
 
 # Request headers that carry credentials, as Caddy's log spells them (canonical form).
-CREDENTIAL_HEADERS = ("X-Api-Key", "Authorization", "Cookie", "Webhook-Signature")
+CREDENTIAL_HEADERS = tuple(
+    "-".join(part.capitalize() for part in name.split("-")) for name in sorted(SENSITIVE_HEADERS)
+)
 
 
 def caddy_problem() -> str | None:
@@ -106,13 +110,11 @@ def caddy_edge(
     upstream: str,
     log_path: Path,
     *,
-    append_forwarded_for: bool = True,
-    client_ip_header: str | None = None,
-    site_options: list[str] | None = None,
-    scheme: str = "http",
     startup_timeout: float = 20,
+    **site: Any,
 ) -> Iterator[Edge]:
-    """Caddy on a free loopback port, proxying to `upstream` ("127.0.0.1:PORT")."""
+    """Caddy on a free loopback port, proxying to `upstream` ("127.0.0.1:PORT"); `site`:
+    the options of `caddyfile` (scheme, forwarded-for, client-IP header, site lines)."""
     host = upstream.rpartition(":")[0].strip("[]")
     if not ipaddress.ip_address(host).is_loopback:
         raise ValueError(f"{upstream}: the edge proxies to loopback addresses only")
@@ -120,16 +122,7 @@ def caddy_edge(
     state = tempfile.TemporaryDirectory(prefix="caddy-")  # its autosave and internal CA
     home = Path(state.name)
     config = home / "Caddyfile"
-    config.write_text(
-        caddyfile(
-            port,
-            upstream,
-            append_forwarded_for=append_forwarded_for,
-            client_ip_header=client_ip_header,
-            site_options=site_options,
-            scheme=scheme,
-        )
-    )
+    config.write_text(caddyfile(port, upstream, **site))
     env = {  # Caddy keeps its state under these: a throwaway directory, not the user's home
         **os.environ,
         "HOME": str(home),
@@ -144,6 +137,7 @@ def caddy_edge(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    scheme = site.get("scheme", "http")
     edge = Edge(f"{scheme}://127.0.0.1:{port}", config, log_path, process, home, port)
     try:
         _wait_listening(edge, startup_timeout)

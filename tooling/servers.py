@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
 
@@ -47,13 +48,21 @@ def migrate(database_url: str, env: dict[str, str] | None = None, *, root: Path 
     """Apply the migrations the documented way (`python -m service.migrate`), with the
     service and migrations of the checkout at `root`."""
     run_env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
-    subprocess.run(
-        [sys.executable, "-m", "service.migrate"],
-        cwd=root,
-        env=run_env,
-        check=True,
-        capture_output=True,
-        timeout=120,
+    run_captured([sys.executable, "-m", "service.migrate"], env=run_env, cwd=root, check=True)
+
+
+def run_captured(
+    argv: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of the repository (from its root by default) to its end, its output
+    captured as text; `env` None: this process's environment."""
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check
     )
 
 
@@ -146,14 +155,7 @@ def local_server(
         "--no-proxy-headers",
         *(uvicorn_args or []),
     ]
-    process = subprocess.Popen(
-        command,
-        cwd=root,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = spawn(command, log_file, cwd=root, env=env)
     base_url = f"http://127.0.0.1:{port}{env.get('API_PREFIX', '')}"
     server = LocalServer(base_url, database_url, secret, log_path, process, env)
     try:
@@ -165,6 +167,16 @@ def local_server(
     finally:
         stop(process)
         log_file.close()
+
+
+def spawn(
+    argv: list[str], log: BinaryIO, *, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start `argv` in its own process group (so `stop` ends it with its children), its
+    stdout and stderr both into the open file `log`; `env` None: this process's environment."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen, timeout: float = 15) -> None:

@@ -47,7 +47,7 @@ from tooling.bench.wrk import require_wrk, wrk
 from tooling.databases import postgres_admin_url, postgres_database, sqlite_database
 from tooling.delay_proxy import delay_proxy
 from tooling.layout import Reports
-from tooling.servers import ROOT, free_port, local_server, stop, wait_ready
+from tooling.servers import ROOT, free_port, local_server, spawn, stop, wait_ready
 
 ENDPOINTS = ("GET /products/{id}", "POST /orders")
 
@@ -74,7 +74,7 @@ def new_product(base: str, sku: str, stock: int = 2_000_000_000) -> dict:
     return response.json()
 
 
-class Target:
+class BenchedService:
     """One running service and the product its load uses."""
 
     def __init__(self, base: str, label: str) -> None:
@@ -159,12 +159,8 @@ def app_server(app: str, log_path: Path) -> Iterator[str]:
     """uvicorn on any ASGI app (the bare endpoint), one worker, no access log."""
     port = free_port()
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        process = spawn(
+            [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"], log
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -202,7 +198,9 @@ def postgres_part(args, out: Path) -> dict:
                                     root=root,
                                 )
                             )
-                            targets[path] = Target(server.base_url, f"{name}{workers}{path}")
+                            targets[path] = BenchedService(
+                                server.base_url, f"{name}{workers}{path}"
+                            )
                         for endpoint in ENDPOINTS:
                             for path, target in targets.items():
                                 target.run(endpoint, 2, args.connections)  # warm the pools
@@ -245,7 +243,9 @@ def sqlite_part(args, out: Path) -> dict:
                 server = stack.enter_context(
                     local_server(url, log_path, extra_env=LOG_ENV[log], root=root)
                 )
-                targets[build, log] = Target(server.base_url, f"sqlite-{build.strip()}{log}")
+                targets[build, log] = BenchedService(
+                    server.base_url, f"sqlite-{build.strip()}{log}"
+                )
         bare = stack.enter_context(app_server("tooling.bench.bare:app", out / "bare.log"))
         for round_no in range(args.repeat):
             print(f"round {round_no + 1}/{args.repeat}: sqlite", file=sys.stderr, flush=True)

@@ -15,8 +15,8 @@ environment (`LOCUST_THRESHOLDS`, limits separated by `;`) and then the command 
 (`--threshold`, repeatable) override a default of the same scope and metric, or add one.
 
 Pure functions, no Locust import: the locustfile evaluates them on Locust's live stats when
-the run quits (setting `environment.process_exit_code`), and the runner on the final JSON
-for the summary; both use the same percentile as Locust.
+the run quits (through locust_support.check_thresholds, setting its exit code), and the
+runner (report.py) on the final JSON for the summary; both use the same percentile as Locust.
 """
 
 import re
