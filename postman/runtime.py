@@ -4,11 +4,11 @@ For each request, in collection order: the pre-request scripts run (collection, 
 request), `{{…}}` is resolved in the URL, headers and body, the request goes out with
 `requests`, then the test scripts run with `pm.response`. Variables live in Postman's
 scopes (globals < collection < environment < data < local) with Postman's types: one
-declared as a string comes back from `get` as a string, whatever was `set` (pm_shim.js has
-the rules). As in Postman's collection runner and Newman, local variables
-(`pm.variables.set`) last until the run ends. A script error, an unreachable server or a
-request that cannot be resolved is a failure of that request, reported next to its tests,
-never skipped quietly.
+declared as a string comes back from `get` as a string, whatever was `set`
+(shim/02-variables.js has the rules). As in Postman's collection runner and Newman, local
+variables (`pm.variables.set`) last until the run ends. A script error, an unreachable server
+or a request that cannot be resolved is a failure of that request, reported next to its
+tests, never skipped quietly.
 """
 
 import re
@@ -22,9 +22,9 @@ import requests
 
 from postman.collection import Collection, Environment, RequestItem
 from postman.sandbox import Sandbox, SandboxError
+from tooling.exchange import REDACTED, redact_headers, render_exchange
 
 USER_AGENT = "postman-run (python-requests; Postman collection runner)"
-SENSITIVE_HEADERS = {"webhook-signature", "x-api-key", "authorization", "cookie"}
 UNRESOLVED = re.compile(r"\{\{[^{}]*}}")
 # Postman adds this Content-Type itself for a raw body of a given language.
 RAW_CONTENT_TYPES = {
@@ -75,15 +75,15 @@ class RequestResult:
 
     def render(self, limit: int = 4000) -> str:
         """The exchange as text, for failure messages and logs."""
-        lines = [f"> {self.method} {self.url}"]
-        lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
-        if self.request_body:
-            lines.append(f"> {self.request_body[:limit]}")
-        lines.append(f"< {self.status} {self.reason} ({self.response_time_ms:.0f} ms)")
-        lines += [f"< {k}: {v}" for k, v in self.response_headers.items()]
-        if self.response_body:
-            lines.append(f"< {self.response_body[:limit]}")
-        return "\n".join(lines)
+        return render_exchange(
+            f"{self.method} {self.url}",
+            self.request_headers,
+            self.request_body,
+            f"{self.status} {self.reason} ({self.response_time_ms:.0f} ms)",
+            self.response_headers,
+            self.response_body,
+            limit,
+        )
 
 
 @dataclass
@@ -291,17 +291,15 @@ class Runner:
 
     def _redact(self, result: RequestResult) -> RequestResult:
         """Keep secrets out of results: signature/key headers and secret variables' values."""
-        for name in result.request_headers:
-            if name.lower() in SENSITIVE_HEADERS:
-                result.request_headers[name] = "<redacted>"
+        result.request_headers = redact_headers(result.request_headers)
         environment = self.scopes.get("environment", {})
         values = [(environment.get(key) or {}).get("value") for key in self._secret_keys]
         secrets = [str(value) for value in values if value]
         for secret in secrets:
-            result.request_body = (result.request_body or "").replace(secret, "<redacted>") or None
-            result.response_body = result.response_body.replace(secret, "<redacted>")
-            result.console = [line.replace(secret, "<redacted>") for line in result.console]
-            result.errors = [line.replace(secret, "<redacted>") for line in result.errors]
+            result.request_body = (result.request_body or "").replace(secret, REDACTED) or None
+            result.response_body = result.response_body.replace(secret, REDACTED)
+            result.console = [line.replace(secret, REDACTED) for line in result.console]
+            result.errors = [line.replace(secret, REDACTED) for line in result.errors]
         return result
 
 

@@ -1,11 +1,12 @@
 """The JavaScript side of the runner: collection scripts run for real in V8 (mini-racer).
 
 Postman scripts are JavaScript, so they are executed, not interpreted or pattern-matched:
-the real crypto-js and a `pm` shim (pm_shim.js) are loaded once into one V8 context. Each
-call passes the whole run state in as JSON and gets the updated state back, which keeps the
-state in Python between scripts and the JS side stateless. `{{…}}` substitution also lives
-in the shim, so `pm.variables.replaceIn` in a script and the runner's own resolution of the
-request are one implementation and cannot disagree.
+the real crypto-js and a `pm` shim (the files of shim/, in the order SHIM lists them) are
+loaded once into one V8 context. Each call passes the whole run state in as JSON and gets the
+updated state back, which keeps the state in Python between scripts and the JS side
+stateless. `{{…}}` substitution also lives in the shim, so `pm.variables.replaceIn` in a
+script and the runner's own resolution of the request are one implementation and cannot
+disagree.
 """
 
 import json
@@ -17,7 +18,16 @@ from typing import Any
 from py_mini_racer import JSEvalException, MiniRacer
 
 HERE = Path(__file__).resolve().parent
-SOURCES = (HERE / "vendor" / "crypto-js.js", HERE / "pm_shim.js")
+# The pm shim, in load order: each file uses what the ones before it put on `__pmShim`.
+SHIM = (
+    "01-values.js",
+    "02-variables.js",
+    "03-substitution.js",
+    "04-expect.js",
+    "05-request-response.js",
+    "06-pm.js",
+)
+SOURCES = (HERE / "vendor" / "crypto-js.js", *(HERE / "shim" / name for name in SHIM))
 SCRIPT_TIMEOUT_SECONDS = 10
 
 
