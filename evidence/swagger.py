@@ -5,7 +5,8 @@ parameters, the JSON body), presses Execute, reads the status and body back *fro
 response panel* (ids created in one step feed the next), and screenshots the operation with
 its live response into `NN-<step>.png`. SKUs carry a random suffix, so the walk can run
 again and again against a shared deployment. The browser (which one, how it is started,
-the headers every request carries) is `tooling.browser`'s; this module is only the walk.
+the headers every request carries) is `tooling.browser`'s; the steps themselves are
+declared in evidence/swagger_flow.py; this module is only the walk.
 
     python -m evidence.swagger --base-url http://127.0.0.1:8000 --out /tmp/screens
 """
@@ -16,12 +17,12 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import requests
 
+from evidence.swagger_flow import Action, Shot, flow
 from tooling.browser import BrowserTrustError, launched, new_context
 from tooling.target import Target, TargetError, add_options, from_options, trust_ca
 
@@ -32,176 +33,6 @@ HIDE_DOCUMENTED = """
 .responses-inner > div > h4 { display: none !important; }
 """
 WALKTHROUGH_FILE = "walkthrough.json"
-
-
-@dataclass
-class Action:
-    """One "Try it out" on one operation."""
-
-    slug: str
-    title: str
-    method: str
-    path: str  # as in the contract, without API_PREFIX
-    expected: int
-    params: Callable[[dict], dict] = lambda state: {}
-    body: Callable[[dict], dict] | None = None
-    after: Callable[[dict, object], str | None] = lambda state, body: None  # -> problem
-
-
-@dataclass
-class Shot:
-    """What a step showed: the evidence for one screenshot."""
-
-    index: int
-    slug: str
-    title: str
-    method: str
-    path: str
-    expected: int
-    status: int | None = None
-    body: str = ""
-    request: dict = field(default_factory=dict)
-    file: str | None = None
-    ok: bool = False
-    problem: str | None = None
-    seconds: float = 0.0
-    ran: bool = True
-
-    @classmethod
-    def of(cls, index: int, action: "Action", **fields) -> "Shot":
-        return cls(
-            index,
-            action.slug,
-            action.title,
-            action.method.upper(),
-            action.path,
-            action.expected,
-            **fields,
-        )
-
-
-def _remember(key: str) -> Callable[[dict, object], str | None]:
-    def after(state: dict, body: object) -> str | None:
-        if not isinstance(body, dict) or "id" not in body:
-            return f"no id in the response body: {body!r:.200}"
-        state[key] = body["id"]
-        return None
-
-    return after
-
-
-def _expect(field_name: str, value: object) -> Callable[[dict, object], str | None]:
-    def after(state: dict, body: object) -> str | None:
-        got = body.get(field_name) if isinstance(body, dict) else None
-        return None if got == value else f"{field_name} is {got!r}, expected {value!r}"
-
-    return after
-
-
-def flow() -> list[Action]:
-    """The assignment's flow: product CRUD, then an order created, read, updated, canceled."""
-    return [
-        Action(
-            "create-product",
-            "Create a product",
-            "post",
-            "/products",
-            201,
-            body=lambda s: {"sku": s["sku"], "name": "Swagger mug", "price": 12.5, "stock": 10},
-            after=_remember("product_id"),
-        ),
-        Action(
-            "list-products",
-            "List products, filtered by the new SKU",
-            "get",
-            "/products",
-            200,
-            params=lambda s: {"sku": s["sku"]},
-            after=_expect("total", 1),
-        ),
-        Action(
-            "get-product",
-            "Get the product",
-            "get",
-            "/products/{product_id}",
-            200,
-            params=lambda s: {"product_id": s["product_id"]},
-            after=lambda s, b: _expect("id", s["product_id"])(s, b),
-        ),
-        Action(
-            "update-product",
-            "Update the product (PUT, partial: price and stock)",
-            "put",
-            "/products/{product_id}",
-            200,
-            params=lambda s: {"product_id": s["product_id"]},
-            body=lambda s: {"price": 14.0, "stock": 12},
-            after=_expect("price", 14.0),
-        ),
-        Action(
-            "delete-product",
-            "Delete the product",
-            "delete",
-            "/products/{product_id}",
-            204,
-            params=lambda s: {"product_id": s["product_id"]},
-        ),
-        Action(
-            "get-deleted-product",
-            "Get the deleted product: the error contract (404 problem+json)",
-            "get",
-            "/products/{product_id}",
-            404,
-            params=lambda s: {"product_id": s["product_id"]},
-            after=_expect("code", "product_not_found"),
-        ),
-        Action(
-            "create-product-for-order",
-            "Create a second product to order",
-            "post",
-            "/products",
-            201,
-            body=lambda s: {"sku": s["sku2"], "name": "Swagger lamp", "price": 19.99, "stock": 5},
-            after=_remember("order_product_id"),
-        ),
-        Action(
-            "create-order",
-            "Create an order (takes stock)",
-            "post",
-            "/orders",
-            201,
-            body=lambda s: {"product_id": s["order_product_id"], "quantity": 2},
-            after=_remember("order_id"),
-        ),
-        Action(
-            "get-order",
-            "Get the order",
-            "get",
-            "/orders/{order_id}",
-            200,
-            params=lambda s: {"order_id": s["order_id"]},
-            after=_expect("status", "PENDING"),
-        ),
-        Action(
-            "update-order",
-            "Update the order (PUT: quantity 2 -> 3)",
-            "put",
-            "/orders/{order_id}",
-            200,
-            params=lambda s: {"order_id": s["order_id"]},
-            body=lambda s: {"quantity": 3},
-            after=_expect("quantity", 3),
-        ),
-        Action(
-            "cancel-order",
-            "Cancel the order (stock comes back)",
-            "post",
-            "/orders/{order_id}/cancel",
-            200,
-            params=lambda s: {"order_id": s["order_id"]},
-            after=_expect("status", "CANCELED"),
-        ),
-    ]
 
 
 def _operation_ids(origin: str, timeout: float) -> dict[tuple[str, str], str]:
@@ -252,7 +83,7 @@ class Walk:
         if clear.count() and clear.is_visible():
             clear.click()
             block.locator(".live-responses-table").wait_for(state="detached", timeout=self.timeout)
-        params = {k: str(v) for k, v in action.params(state).items()}
+        params = {k: str(v) for k, v in action.inputs(state).items()}
         for name, value in params.items():
             block.locator(f'input[placeholder="{name}"]').fill(value, timeout=self.timeout)
         body = action.body(state) if action.body else None

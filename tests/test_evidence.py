@@ -38,7 +38,7 @@ from suites.support import client as client_module
 from suites.support import recording
 from tooling import browser, capabilities
 from tooling.layout import Reports, TargetReports
-from tooling.loadtest import __main__ as loadtest_main
+from tooling.loadtest import report as loadtest_report
 from tooling.loadtest import thresholds
 from tooling.target import Target
 
@@ -722,9 +722,9 @@ def test_thresholds_met_and_missed_with_the_observed_values() -> None:
     assert not nowhere.met and nowhere.requests == 0  # a stated limit never passes unobserved
     assert "  ✗ GET /nowhere p(95)<1 ms  no requests" in thresholds.report(list(outcomes.values()))
     missed = [o for o in outcomes.values() if not o.met]
-    assert loadtest_main.exit_code(0, missed) == thresholds.MISSED_EXIT_CODE
-    assert loadtest_main.exit_code(0, [o for o in outcomes.values() if o.met]) == 0
-    assert loadtest_main.exit_code(2, []) == 2  # a run that could not start stays so
+    assert loadtest_report.exit_code(0, missed) == thresholds.MISSED_EXIT_CODE
+    assert loadtest_report.exit_code(0, [o for o in outcomes.values() if o.met]) == 0
+    assert loadtest_report.exit_code(2, []) == 2  # a run that could not start stays so
 
 
 def test_a_missed_threshold_fails_the_locust_row_and_shows_on_the_page(

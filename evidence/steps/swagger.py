@@ -1,13 +1,14 @@
-"""The Swagger UI walk-through (`evidence/swagger.py`) in a real browser against the live
-service: a screenshot per "Try it out", of /docs and of /redoc, and `walkthrough.json`
-(which records the target and base URL). Without a browser the step is skipped with the
-one-line reason from tooling.browser, or failed where one is required (REQUIRE_CHROMIUM=1).
+"""The Swagger UI walk-through (`evidence/swagger.py`, its flow `evidence/swagger_flow.py`) in
+a real browser against the live service: a screenshot per "Try it out", of /docs and of
+/redoc, and `walkthrough.json` (which records the target and base URL). Without a browser
+the step is skipped with the one-line reason from tooling.browser, or failed where one is
+required (REQUIRE_CHROMIUM=1).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence import swagger
+from evidence import swagger, swagger_flow
 from evidence.model import Artifact, StepResult, foreign, mtime, read_json, skipped
 from evidence.runner import Context
 from evidence.step import Step, own_names
@@ -18,7 +19,7 @@ IMAGES = (".png", ".jpg", ".jpeg")
 
 
 @dataclass
-class Shot(swagger.Shot):
+class Shot(swagger_flow.Shot):
     """A step of the walk as recorded, with its screenshot when there is one."""
 
     image: Path | None = None
