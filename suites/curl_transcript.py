@@ -98,11 +98,15 @@ class Recorder:
         self,
         title: str,
         expected: int,
-        method: str,
-        path: str,
-        body: str | None = None,
+        request: str,
+        body: dict | str | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict:
+        """One step: `request` is "METHOD /path"; `body` is JSON (a dict) or the exact text
+        to send (a signed webhook)."""
+        method, path = request.split(" ", 1)
+        if isinstance(body, dict):
+            body = json.dumps(body)
         args, config, shown = self.command(method, path, body, headers)
         result = subprocess.run(
             [*args, "-w", "\n%{http_code}"],
@@ -174,62 +178,25 @@ def run_flow(
 ) -> list[Step]:
     r = Recorder(base_url, api_key, ca_bundle)
     sku = f"CURL-{uuid.uuid4().hex[:8]}"
-    product = r.curl(
-        "create a product",
-        201,
-        "POST",
-        "/products",
-        json.dumps({"sku": sku, "name": "Curl mug", "price": 9.99, "stock": 10}),
-    )
+    mug = {"sku": sku, "name": "Curl mug", "price": 9.99, "stock": 10}
+    product = r.curl("create a product", 201, "POST /products", mug)
     pid = product.get("id", 0)
-    r.curl("list products (filtered by sku)", 200, "GET", f"/products?sku={sku}")
-    r.curl("get the product", 200, "GET", f"/products/{pid}")
-    r.curl(
-        "update the product (PUT, partial)",
-        200,
-        "PUT",
-        f"/products/{pid}",
-        json.dumps({"price": 11.5, "stock": 12}),
-    )
-    spare = r.curl(
-        "create a second product",
-        201,
-        "POST",
-        "/products",
-        json.dumps({"sku": f"{sku}-X", "name": "Spare", "price": 1, "stock": 1}),
-    )
-    r.curl("delete the second product", 204, "DELETE", f"/products/{spare.get('id', 0)}")
-    r.curl("get the deleted product (404)", 404, "GET", f"/products/{spare.get('id', 0)}")
-    r.curl(
-        "duplicate sku (409)",
-        409,
-        "POST",
-        "/products",
-        json.dumps({"sku": sku, "name": "Again", "price": 1, "stock": 1}),
-    )
-    order = r.curl(
-        "create an order", 201, "POST", "/orders", json.dumps({"product_id": pid, "quantity": 2})
-    )
+    r.curl("list products (filtered by sku)", 200, f"GET /products?sku={sku}")
+    r.curl("get the product", 200, f"GET /products/{pid}")
+    changes = {"price": 11.5, "stock": 12}
+    r.curl("update the product (PUT, partial)", 200, f"PUT /products/{pid}", changes)
+    spare_product = {"sku": f"{sku}-X", "name": "Spare", "price": 1, "stock": 1}
+    spare = r.curl("create a second product", 201, "POST /products", spare_product)
+    r.curl("delete the second product", 204, f"DELETE /products/{spare.get('id', 0)}")
+    r.curl("get the deleted product (404)", 404, f"GET /products/{spare.get('id', 0)}")
+    r.curl("duplicate sku (409)", 409, "POST /products", {**mug, "name": "Again"})
+    order = r.curl("create an order", 201, "POST /orders", {"product_id": pid, "quantity": 2})
     oid = order.get("id", 0)
-    r.curl("get the order", 200, "GET", f"/orders/{oid}")
-    r.curl(
-        "update the order quantity (PUT)", 200, "PUT", f"/orders/{oid}", json.dumps({"quantity": 3})
-    )
-    r.curl("cancel the order", 200, "POST", f"/orders/{oid}/cancel")
-    r.curl(
-        "too many items (409)",
-        409,
-        "POST",
-        "/orders",
-        json.dumps({"product_id": pid, "quantity": 999}),
-    )
-    paid = r.curl(
-        "create an order to pay",
-        201,
-        "POST",
-        "/orders",
-        json.dumps({"product_id": pid, "quantity": 1}),
-    )
+    r.curl("get the order", 200, f"GET /orders/{oid}")
+    r.curl("update the order quantity (PUT)", 200, f"PUT /orders/{oid}", {"quantity": 3})
+    r.curl("cancel the order", 200, f"POST /orders/{oid}/cancel")
+    r.curl("too many items (409)", 409, "POST /orders", {"product_id": pid, "quantity": 999})
+    paid = r.curl("create an order to pay", 201, "POST /orders", {"product_id": pid, "quantity": 1})
     event = json.dumps(
         {
             "type": "payment.succeeded",
@@ -242,30 +209,19 @@ def run_flow(
         }
     )
     signed = webhook_headers(secret, event)
-    r.curl("signed payment webhook", 200, "POST", "/webhooks/payment", event, signed)
-    r.curl("the same delivery again (replay)", 200, "POST", "/webhooks/payment", event, signed)
+    r.curl("signed payment webhook", 200, "POST /webhooks/payment", event, signed)
+    r.curl("the same delivery again (replay)", 200, "POST /webhooks/payment", event, signed)
     r.curl(
         "invalid signature (401)",
         401,
-        "POST",
-        "/webhooks/payment",
+        "POST /webhooks/payment",
         event,
         {**signed, "webhook-id": f"msg_{uuid.uuid4().hex}", "webhook-signature": "v1,Zm9yZ2Vk"},
     )
-    r.curl("the paid order", 200, "GET", f"/orders/{paid.get('id', 0)}")
+    r.curl("the paid order", 200, f"GET /orders/{paid.get('id', 0)}")
+    r.curl("ship it (PUT status)", 200, f"PUT /orders/{paid.get('id', 0)}", {"status": "SHIPPED"})
     r.curl(
-        "ship it (PUT status)",
-        200,
-        "PUT",
-        f"/orders/{paid.get('id', 0)}",
-        json.dumps({"status": "SHIPPED"}),
-    )
-    r.curl(
-        "invalid transition (409)",
-        409,
-        "PUT",
-        f"/orders/{paid.get('id', 0)}",
-        json.dumps({"status": "PENDING"}),
+        "invalid transition (409)", 409, f"PUT /orders/{paid.get('id', 0)}", {"status": "PENDING"}
     )
     return r.steps
 

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from suites.contract import assert_problem
-from suites.support.racing import fresh_client, race
+from suites.support.racing import race_clients
 
 
 def new_key() -> str:
@@ -89,9 +89,10 @@ def test_ten_concurrent_requests_with_one_key_create_one_order(racer_api, racer)
     product = racer_api.create_product(stock=20)
     key = new_key()
     body = {"product_id": product["id"], "quantity": 3}
-    clients = [fresh_client(racer) for _ in range(10)]
-    results = race(
-        10, lambda i: clients[i].post("/orders", json=body, headers={"Idempotency-Key": key})
+    results = race_clients(
+        racer,
+        10,
+        lambda client, i: client.post("/orders", json=body, headers={"Idempotency-Key": key}),
     )
     statuses = Counter(getattr(r, "status_code", None) for r in results)
     assert set(statuses) <= {201, 409}, statuses

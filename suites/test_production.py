@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -22,6 +21,7 @@ from service.version import checkout_commit
 from service.webhooks import generate_secret
 from suites.contract import assert_problem
 from suites.support.client import Api, unique_sku
+from tooling.servers import run_captured
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.local_only
@@ -284,14 +284,7 @@ def test_health_answers_while_the_database_is_locked(spawn_service):
 def test_misconfiguration_stops_start_up_with_a_clear_message(env, message):
     run_env = {k: v for k, v in os.environ.items() if k not in ("WEBHOOK_SECRET", "API_KEYS")}
     run_env |= {"DATABASE_URL": "sqlite:////tmp/never-created.db", **env}
-    result = subprocess.run(
-        [sys.executable, "-c", "import service.main"],
-        cwd=ROOT,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_captured([sys.executable, "-c", "import service.main"], env=run_env, timeout=60)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
     secret = env.get("WEBHOOK_SECRET", "").removeprefix("whsec_")

@@ -8,7 +8,6 @@ import base64
 import os
 import secrets
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from suites.support import deployed_checks
 from suites.support.client import Api, unique_sku
 from tooling.databases import throwaway_database
 from tooling.edge import caddy_edge
-from tooling.servers import free_port, wait_ready
+from tooling.servers import free_port, spawn, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
@@ -123,14 +122,7 @@ def blueprint_service(scratch_dir, redis_url, tmp_path_factory):
         env = blueprint_env(port, url, redis_url, tmp / "prometheus")
         log_path = tmp / "render-start.log"
         log = open(log_path, "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = spawn(["bash", "-c", command], log, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base, 90, process)

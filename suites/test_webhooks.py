@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from service.webhooks import generate_secret
 from suites.contract import assert_problem, assert_validation_error
 from suites.support.client import Api
-from suites.support.racing import fresh_client, race
+from suites.support.racing import race_clients
 
 
 def reference_headers(
@@ -241,8 +241,7 @@ def test_ten_identical_deliveries_at_once_process_once(racer_api, racer):
     order = racer_api.create_order(product["id"], 2)
     body = json.dumps(payment_event(order)).encode()
     headers = reference_headers(racer.webhook_secret, body)
-    clients = [fresh_client(racer) for _ in range(10)]
-    results = race(10, lambda i: post_raw(clients[i], body, headers))
+    results = race_clients(racer, 10, lambda client, i: post_raw(client, body, headers))
     assert [getattr(r, "status_code", None) for r in results] == [200] * 10
     assert sorted(r.json()["status"] for r in results) == ["duplicate"] * 9 + ["processed"]
     assert racer_api.get(f"/orders/{order['id']}").json()["status"] == "PAID"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from suites import curl_transcript, smoke
-from tooling.servers import free_port
+from tooling.servers import free_port, run_captured
 from tooling.target import DEFAULT_WARMUP_S
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,14 +138,7 @@ def test_smoke_curl_and_postman_wait_for_a_deployment_waking_up(target, tmp_path
                     "postman/local.postman_environment.json",
                 ]
                 command += ["--base-url", url, "--folder", "Ops"]
-                result = subprocess.run(
-                    command,
-                    cwd=ROOT,
-                    env={**os.environ, **woken.env()},
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                )
+                result = run_captured(command, env={**os.environ, **woken.env()}, timeout=300)
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
 
 

@@ -15,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from service.webhooks import sign_headers
+from tooling.exchange import SENSITIVE_HEADERS, redact_headers, render_exchange
 
 RUN_ID = secrets.token_hex(3)
 _counter = itertools.count(1)
@@ -39,14 +40,14 @@ class Exchange:
     elapsed_ms: float
 
     def render(self) -> str:
-        lines = [f"> {self.method} {self.url}"]
-        lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
-        if self.request_body:
-            lines.append(f"> {self.request_body[:2000]}")
-        lines.append(f"< {self.status} ({self.elapsed_ms:.1f} ms)")
-        lines += [f"< {k}: {v}" for k, v in self.response_headers.items()]
-        lines.append(f"< {self.response_body[:4000]}")
-        return "\n".join(lines)
+        return render_exchange(
+            f"{self.method} {self.url}",
+            self.request_headers,
+            self.request_body,
+            f"{self.status} ({self.elapsed_ms:.1f} ms)",
+            self.response_headers,
+            self.response_body,
+        )
 
 
 _SHOWN_HEADERS = (
@@ -56,7 +57,6 @@ _SHOWN_HEADERS = (
     "webhook-timestamp",
     "x-request-id",
 )
-_HIDDEN = ("webhook-signature", "x-api-key", "authorization")
 
 # Called with (method, the URL as sent, the first status received) after every exchange of
 # every client: suites/support/recording.py keeps them for the API coverage matrix.
@@ -119,11 +119,13 @@ class Api:
             body = json.dumps(kwargs["json"])
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")
-        shown = {
-            k: ("<redacted>" if k.lower() in _HIDDEN else v)
-            for k, v in headers.items()
-            if k.lower() in _SHOWN_HEADERS + _HIDDEN
-        }
+        shown = redact_headers(
+            {
+                k: v
+                for k, v in headers.items()
+                if k.lower() in _SHOWN_HEADERS or k.lower() in SENSITIVE_HEADERS
+            }
+        )
         exchange = Exchange(
             method=method.upper(),
             url=response.url,

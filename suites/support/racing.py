@@ -12,6 +12,15 @@ def fresh_client(target) -> Api:
     return Api(target.base_url, webhook_secret=target.webhook_secret, api_key=target.api_key)
 
 
+def race_clients(
+    target, count: int, send: Callable[[Api, int], requests.Response]
+) -> list[requests.Response]:
+    """`send(client, i)` for each i in range(count), each on a client of its own (its own
+    connection), all released at once."""
+    clients = [fresh_client(target) for _ in range(count)]
+    return race(count, lambda i: send(clients[i], i))
+
+
 def race(count: int, send: Callable[[int], requests.Response]) -> list[requests.Response]:
     barrier = threading.Barrier(count)
     results: list = [None] * count

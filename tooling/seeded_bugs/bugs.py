@@ -22,31 +22,46 @@ class SnippetError(RuntimeError):
 
 @dataclass(frozen=True)
 class Bug:
+    """`original` -> `replacement` in `file`; `also`: more (original, replacement) edits of
+    the same file, for a bug that needs them (each short, so the bug does not copy the
+    service's code wholesale)."""
+
     name: str
     description: str
     file: str
     original: str
     replacement: str
+    also: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def edits(self) -> tuple[tuple[str, str], ...]:
+        return ((self.original, self.replacement), *self.also)
 
     def occurrences(self, root: Path = ROOT) -> int:
+        """How often the edits' originals occur: 1 when each occurs exactly once, else the
+        first count that is not 1."""
         path = root / self.file
-        return path.read_text().count(self.original) if path.is_file() else 0
+        text = path.read_text() if path.is_file() else ""
+        counts = [text.count(original) for original, _ in self.edits]
+        return next((count for count in counts if count != 1), 1)
 
     def patched(self, root: Path = ROOT) -> str:
-        """The file's text with this bug in it; SnippetError unless the original occurs
+        """The file's text with this bug in it; SnippetError unless each original occurs
         exactly once."""
         path = root / self.file
         if not path.is_file():
             raise SnippetError(f"{self.name}: {self.file} does not exist")
         text = path.read_text()
-        count = text.count(self.original)
-        if count != 1:
-            raise SnippetError(
-                f"{self.name}: its original snippet occurs {count} times in {self.file} "
-                "(exactly once is required): the service changed, re-aim the bug in "
-                "tooling/seeded_bugs/bugs.py"
-            )
-        return text.replace(self.original, self.replacement)
+        for original, replacement in self.edits:
+            count = text.count(original)
+            if count != 1:
+                raise SnippetError(
+                    f"{self.name}: its original snippet occurs {count} times in {self.file} "
+                    "(exactly once is required): the service changed, re-aim the bug in "
+                    "tooling/seeded_bugs/bugs.py"
+                )
+            text = text.replace(original, replacement)
+        return text
 
     def apply(self, root: Path) -> None:
         """Patch the copy of the repository at `root` (never this checkout)."""
@@ -62,23 +77,15 @@ BUGS: tuple[Bug, ...] = (
         "placing an order reads the stock, checks it in Python, then writes the new value "
         "(lost updates between workers instead of one conditional UPDATE)",
         "service/orders.py",
-        # Re-aimed at the one-statement placement (a CTE on PostgreSQL, in autocommit): the
-        # bug drops the marker and reads, checks and writes in Python in a transaction.
-        '''\
-@one_statement
-def place_order(session: Session, data: OrderCreate) -> Row:
-    """A PENDING order at the product's current price, its quantity taken from stock:
-    one statement on PostgreSQL (a second only to explain a refusal), two on SQLite."""
-    if is_postgres(session):
-        params = {"p_id": data.product_id, "p_quantity": data.quantity, "p_now": utcnow()}
-        row = session.execute(_PLACE_ORDER, params).mappings().first()
-        if row is None:
-            _refuse(session, data.product_id, data.quantity)
-        return row
-    price = take_stock(session, data.product_id, data.quantity)["price"]
-''',
-        """\
-def place_order(session: Session, data: OrderCreate) -> Row:
+        # Aimed at the one-statement placement (a CTE on PostgreSQL, in autocommit): the bug
+        # drops the marker, skips the CTE and reads, checks and writes in Python instead.
+        "@one_statement\ndef place_order(",
+        "def place_order(",
+        also=(
+            ("    if is_postgres(session):\n", "    if False:  # seeded: never the CTE\n"),
+            (
+                '    price = take_stock(session, data.product_id, data.quantity)["price"]\n',
+                """\
     product = session.execute(
         select(products.c.stock, products.c.price).where(products.c.id == data.product_id)
     ).first()
@@ -93,6 +100,8 @@ def place_order(session: Session, data: OrderCreate) -> Row:
     )
     price = product.price
 """,
+            ),
+        ),
     ),
     Bug(
         "stock-condition-dropped",
@@ -176,33 +185,8 @@ def place_order(session: Session, data: OrderCreate) -> Row:
         "the webhook-id is recorded but a repeat delivery is not answered `duplicate`: "
         "it is processed again",
         "service/payments.py",
-        """\
-    if not insert_if_absent(
-        session,
-        processed,
-        {
-            "webhook_id": webhook_id,
-            "event_type": event.type,
-            "order_id": order_id,
-            "outcome": "pending",
-            "received_at": utcnow(),
-        },
-    ):
-        return {"status": "duplicate"}
-""",
-        """\
-    insert_if_absent(
-        session,
-        processed,
-        {
-            "webhook_id": webhook_id,
-            "event_type": event.type,
-            "order_id": order_id,
-            "outcome": "pending",
-            "received_at": utcnow(),
-        },
-    )
-""",
+        '        return {"status": "duplicate"}\n',
+        "        pass  # seeded: a repeat delivery goes on to be processed\n",
     ),
     Bug(
         "amount-mismatch-accepted",

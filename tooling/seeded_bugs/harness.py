@@ -33,7 +33,7 @@ from tooling import capabilities
 from tooling.databases import throwaway_database
 from tooling.layout import SeededBugRun
 from tooling.seeded_bugs.bugs import ROOT, Bug
-from tooling.servers import local_server
+from tooling.servers import local_server, run_captured
 from tooling.target import Target
 
 BASELINE = "baseline"
@@ -186,14 +186,7 @@ def _suites(
 ) -> tuple[int, float, dict | None]:
     command = suite_command(target.base_url or "", run, files, maxfail)
     started = time.monotonic()
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **target.env()},
-        capture_output=True,
-        text=True,
-        timeout=SUITE_TIMEOUT_S,
-    )
+    result = run_captured(command, env={**os.environ, **target.env()}, timeout=SUITE_TIMEOUT_S)
     duration = time.monotonic() - started
     run.pytest_output.write_text(target.mask(result.stdout + result.stderr))
     results = json.loads(run.results.read_text()) if run.results.is_file() else None
