@@ -33,7 +33,9 @@ def echo() -> str:
         yield base
 
 
-@pytest.fixture(params=["postman.run", "newman"])
+@pytest.fixture(
+    params=["postman.run", pytest.param("newman", marks=pytest.mark.requires("newman"))]
+)
 def observe(request: pytest.FixtureRequest, echo: str, tmp_path: Path) -> Observe:
     """Runs a probe in one of the two runtimes; returns what its scripts saw, in order."""
     if request.param == "newman":
